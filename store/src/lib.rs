@@ -1,1 +1,34 @@
-//! stub
+//! The event store of ml-connector, on SQLite (embedded default) or
+//! PostgreSQL behind one interface, and the ordered, checkpointed
+//! subscription that every process actor and projection is built on.
+//!
+//! - [`EventStore`] opens the database named by a URL, runs the migrations,
+//!   appends events (one or many in one transaction) and reads them in global
+//!   order.
+//! - [`EventStore::cqrs`] and [`EventStore::snapshot_cqrs`] build cqrs-es
+//!   frameworks whose repositories (sqlite-es, postgres-es) write to the same
+//!   tables.
+//! - [`Subscription`] hands a named [`Handler`] every event after its saved
+//!   checkpoint, in order, at least once.
+
+mod append;
+mod checkpoint;
+mod database;
+mod error;
+mod event;
+mod read;
+mod repository;
+mod subscription;
+mod wake;
+
+pub use database::{Backend, EventStore, StoreOptions};
+pub use error::StoreError;
+pub use event::{NewEvent, Position, StoredEvent};
+pub use read::EventFilter;
+pub use repository::{AnyEventRepository, StoreCqrs};
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use subscription::{
+    Handler, HandlerError, Subscription, SubscriptionOptions, SubscriptionStatus,
+};

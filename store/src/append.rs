@@ -1,0 +1,181 @@
+use sqlx::{QueryBuilder, Sqlite};
+
+use crate::database::Pool;
+use crate::{EventStore, NewEvent, StoreError};
+
+/// Rows per INSERT statement on SQLite: 9 parameters a row stays well below
+/// SQLite's limit of 32,766 parameters.
+const SQLITE_ROWS_PER_STATEMENT: usize = 1000;
+
+impl EventStore {
+    /// Appends `events` in one transaction: all of them or none. A sequence
+    /// already taken by another writer is a [`StoreError::Conflict`] and
+    /// nothing is written. Returns the global positions given to the events.
+    pub async fn append(&self, events: &[NewEvent]) -> Result<Vec<i64>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let result = match &self.inner.pool {
+            Pool::Sqlite(pool) => append_sqlite(pool, events).await,
+            Pool::Postgres(pool) => append_postgres(pool, events).await,
+        };
+        match result {
+            Ok(positions) => {
+                self.inner.wake.bump();
+                Ok(positions)
+            }
+            Err(sqlx::Error::Database(db)) if is_unique_violation(db.code().as_deref()) => {
+                let taken = self.first_taken(events).await.unwrap_or(&events[0]);
+                Err(StoreError::Conflict {
+                    aggregate_type: taken.aggregate_type.clone(),
+                    aggregate_id: taken.aggregate_id.clone(),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn is_unique_violation(code: Option<&str>) -> bool {
+    // PostgreSQL unique_violation; SQLite PRIMARYKEY and UNIQUE constraints.
+    matches!(code, Some("23505" | "1555" | "2067"))
+}
+
+impl EventStore {
+    /// The first of `events` whose sequence is already taken: to name the
+    /// aggregate of a conflict, which the databases' messages do not.
+    async fn first_taken<'e>(&self, events: &'e [NewEvent]) -> Option<&'e NewEvent> {
+        const TAKEN: &str = "SELECT COUNT(*) FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3";
+        for event in events {
+            let found: Result<i64, sqlx::Error> = match &self.inner.pool {
+                Pool::Sqlite(pool) => {
+                    sqlx::query_scalar(TAKEN)
+                        .bind(&event.aggregate_type)
+                        .bind(&event.aggregate_id)
+                        .bind(event.sequence)
+                        .fetch_one(pool)
+                        .await
+                }
+                Pool::Postgres(pool) => {
+                    sqlx::query_scalar(TAKEN)
+                        .bind(&event.aggregate_type)
+                        .bind(&event.aggregate_id)
+                        .bind(event.sequence)
+                        .fetch_one(pool)
+                        .await
+                }
+            };
+            if found.ok()? > 0 {
+                return Some(event);
+            }
+        }
+        None
+    }
+}
+
+async fn append_postgres(
+    pool: &sqlx::PgPool,
+    events: &[NewEvent],
+) -> Result<Vec<i64>, sqlx::Error> {
+    if let [event] = events {
+        // One statement in autocommit: one round trip, atomic on its own.
+        return sqlx::query_scalar(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING global_position",
+        )
+        .bind(&event.aggregate_type)
+        .bind(&event.aggregate_id)
+        .bind(event.sequence)
+        .bind(&event.event_type)
+        .bind(&event.event_version)
+        .bind(&event.payload)
+        .bind(&event.metadata)
+        .fetch_all(pool)
+        .await;
+    }
+    let mut columns: (
+        Vec<&str>,
+        Vec<&str>,
+        Vec<i64>,
+        Vec<&str>,
+        Vec<&str>,
+        Vec<String>,
+        Vec<String>,
+    ) = Default::default();
+    for e in events {
+        columns.0.push(&e.aggregate_type);
+        columns.1.push(&e.aggregate_id);
+        columns.2.push(e.sequence);
+        columns.3.push(&e.event_type);
+        columns.4.push(&e.event_version);
+        columns.5.push(e.payload.to_string());
+        columns.6.push(e.metadata.to_string());
+    }
+    // One statement, so one transaction, whatever the number of events.
+    sqlx::query_scalar(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         SELECT t, i, s, et, ev, p::jsonb, m::jsonb
+           FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[])
+             AS u(t, i, s, et, ev, p, m)
+         RETURNING global_position",
+    )
+    .bind(columns.0)
+    .bind(columns.1)
+    .bind(columns.2)
+    .bind(columns.3)
+    .bind(columns.4)
+    .bind(columns.5)
+    .bind(columns.6)
+    .fetch_all(pool)
+    .await
+}
+
+async fn append_sqlite(
+    pool: &sqlx::SqlitePool,
+    events: &[NewEvent],
+) -> Result<Vec<i64>, sqlx::Error> {
+    if let [event] = events {
+        // SQLite has one writer at a time: the position is drawn inside the
+        // writing statement, so it is gap-free and in commit order.
+        return sqlx::query_scalar(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, global_position)
+             VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT IFNULL(MAX(global_position), 0) + 1 FROM events))
+             RETURNING global_position",
+        )
+        .bind(&event.aggregate_type)
+        .bind(&event.aggregate_id)
+        .bind(event.sequence)
+        .bind(&event.event_type)
+        .bind(&event.event_version)
+        .bind(event.payload.to_string())
+        .bind(event.metadata.to_string())
+        .fetch_all(pool)
+        .await;
+    }
+    // IMMEDIATE takes the write lock first, so the MAX read below cannot be
+    // overtaken by another writer before our INSERTs.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let last: i64 = sqlx::query_scalar("SELECT IFNULL(MAX(global_position), 0) FROM events")
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut next = last;
+    for chunk in events.chunks(SQLITE_ROWS_PER_STATEMENT) {
+        let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, global_position) ",
+        );
+        insert.push_values(chunk, |mut row, e| {
+            next += 1;
+            row.push_bind(&e.aggregate_type)
+                .push_bind(&e.aggregate_id)
+                .push_bind(e.sequence)
+                .push_bind(&e.event_type)
+                .push_bind(&e.event_version)
+                .push_bind(e.payload.to_string())
+                .push_bind(e.metadata.to_string())
+                .push_bind(next);
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok((last + 1..=next).collect())
+}

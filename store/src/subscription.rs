@@ -1,0 +1,298 @@
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry::metrics::Counter;
+use opentelemetry::KeyValue;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::{EventStore, Position, StoreError, StoredEvent};
+
+/// A handler's failure: any error; it is logged, counted and retried.
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a subscriber does with each event.
+pub trait Handler: Send {
+    /// Handles one event. Called in global order, at least once per event: an
+    /// event may be handed again after a crash, so the effect must be
+    /// idempotent. An error stops the subscriber at this event, which is
+    /// retried with backoff until it succeeds.
+    fn handle(
+        &mut self,
+        event: &StoredEvent,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// Called after a batch of events was handled and before the checkpoint
+    /// moves past them: the place to make buffered effects durable.
+    fn flush(&mut self) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// How a subscription reads and retries.
+#[derive(Debug, Clone)]
+pub struct SubscriptionOptions {
+    /// Events read per query; the checkpoint is saved after each batch.
+    pub batch_size: usize,
+    /// How long to wait for a wake-up before looking again anyway.
+    pub poll_interval: Duration,
+    /// First wait after a failure; doubles up to `max_backoff`.
+    pub initial_backoff: Duration,
+    /// Longest wait between retries.
+    pub max_backoff: Duration,
+}
+
+impl Default for SubscriptionOptions {
+    fn default() -> Self {
+        SubscriptionOptions {
+            batch_size: 1000,
+            poll_interval: Duration::from_millis(500),
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What a subscription has done so far, for health checks and tests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SubscriptionStatus {
+    /// The subscriber's name.
+    pub name: String,
+    /// The last position saved.
+    pub checkpoint: Position,
+    /// Events handled since start (including repeats after a failure).
+    pub handled: u64,
+    /// Handler or store failures since start.
+    pub failures: u64,
+    /// The most recent failure, while it is not yet overcome.
+    pub last_error: Option<String>,
+    /// The position the subscriber is stuck at, while a handler fails.
+    pub stuck_at: Option<Position>,
+}
+
+/// A named, checkpointed reader of every event in global order.
+pub struct Subscription<H> {
+    store: EventStore,
+    name: String,
+    handler: H,
+    options: SubscriptionOptions,
+    status: Arc<Mutex<SubscriptionStatus>>,
+    failures: Counter<u64>,
+}
+
+impl<H: Handler> Subscription<H> {
+    /// A subscription for `handler` named `name`; its checkpoint is stored
+    /// under that name in the store's database.
+    pub fn new(
+        store: EventStore,
+        name: impl Into<String>,
+        handler: H,
+        options: SubscriptionOptions,
+    ) -> Self {
+        let name = name.into();
+        let failures = opentelemetry::global::meter("mlc-store")
+            .u64_counter("mlc.subscription.failures")
+            .with_description("Handler or store failures of a subscription, by subscriber")
+            .build();
+        Subscription {
+            status: Arc::new(Mutex::new(SubscriptionStatus {
+                name: name.clone(),
+                ..Default::default()
+            })),
+            store,
+            name,
+            handler,
+            options,
+            failures,
+        }
+    }
+
+    /// A live view of the subscription's progress.
+    pub fn status(&self) -> Arc<Mutex<SubscriptionStatus>> {
+        self.status.clone()
+    }
+
+    /// Runs until `shutdown` is cancelled, then returns the handler. The
+    /// checkpoint is saved for every batch handled; an event being handled
+    /// when `shutdown` fires is left to the checkpoint, and handed again on
+    /// the next start.
+    pub async fn run(mut self, shutdown: CancellationToken) -> Result<H, StoreError> {
+        let mut wake = self.store.inner.wake.subscribe();
+        let mut checkpoint = self
+            .retry_store(&shutdown, |s| s.store.checkpoint(&s.name))
+            .await;
+        let Some(mut checkpoint) = checkpoint.take() else {
+            return Ok(self.handler);
+        };
+        self.update(|s| s.checkpoint = checkpoint);
+        tracing::info!(subscriber = %self.name, %checkpoint, "subscription started");
+        let mut backoff = self.options.initial_backoff;
+        while !shutdown.is_cancelled() {
+            wake.borrow_and_update();
+            let batch = match self
+                .store
+                .read_after(checkpoint, self.options.batch_size)
+                .await
+            {
+                Ok(batch) => batch,
+                Err(error) => {
+                    self.record_failure(checkpoint, &error);
+                    if sleep_or_cancel(&shutdown, backoff).await {
+                        break;
+                    }
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                    continue;
+                }
+            };
+            backoff = self.options.initial_backoff;
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = wake.changed() => {}
+                    _ = tokio::time::sleep(self.options.poll_interval) => {}
+                }
+                continue;
+            }
+            let mut handled_to = checkpoint;
+            for event in &batch {
+                if !self.handle_until_done(event, handled_to, &shutdown).await {
+                    break;
+                }
+                handled_to = event.position;
+            }
+            if handled_to == checkpoint {
+                break; // shut down before the first event of the batch was done
+            }
+            if !self.flush_until_done(handled_to, &shutdown).await {
+                break;
+            }
+            match self
+                .retry_store(&shutdown, |s| s.store.save_checkpoint(&s.name, handled_to))
+                .await
+            {
+                Some(()) => checkpoint = handled_to,
+                None => break,
+            }
+            self.update(|s| s.checkpoint = checkpoint);
+        }
+        tracing::info!(subscriber = %self.name, %checkpoint, "subscription stopped");
+        Ok(self.handler)
+    }
+
+    /// Hands `event` to the handler until it succeeds; false on shutdown.
+    async fn handle_until_done(
+        &mut self,
+        event: &StoredEvent,
+        handled_to: Position,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let mut backoff = self.options.initial_backoff;
+        loop {
+            let outcome = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => return false,
+                outcome = self.handler.handle(event) => outcome,
+            };
+            match outcome {
+                Ok(()) => {
+                    self.update(|s| {
+                        s.handled += 1;
+                        s.last_error = None;
+                        s.stuck_at = None;
+                    });
+                    return true;
+                }
+                Err(error) => {
+                    self.record_failure(event.position, &*error);
+                    // Keep what was done before this event, so a restart
+                    // does not redo it.
+                    if handled_to > self.status_checkpoint()
+                        && self
+                            .store
+                            .save_checkpoint(&self.name, handled_to)
+                            .await
+                            .is_ok()
+                    {
+                        self.update(|s| s.checkpoint = handled_to);
+                    }
+                    if sleep_or_cancel(shutdown, backoff).await {
+                        return false;
+                    }
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                }
+            }
+        }
+    }
+
+    async fn flush_until_done(
+        &mut self,
+        handled_to: Position,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let mut backoff = self.options.initial_backoff;
+        loop {
+            match self.handler.flush().await {
+                Ok(()) => return true,
+                Err(error) => {
+                    self.record_failure(handled_to, &*error);
+                    if sleep_or_cancel(shutdown, backoff).await {
+                        return false;
+                    }
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                }
+            }
+        }
+    }
+
+    /// Runs a store operation until it succeeds; None on shutdown.
+    async fn retry_store<'a, T, F, Fut>(&'a self, shutdown: &CancellationToken, op: F) -> Option<T>
+    where
+        F: Fn(&'a Self) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + 'a,
+    {
+        let mut backoff = self.options.initial_backoff;
+        loop {
+            match op(self).await {
+                Ok(value) => return Some(value),
+                Err(error) => {
+                    self.record_failure(self.status_checkpoint(), &error);
+                    if sleep_or_cancel(shutdown, backoff).await {
+                        return None;
+                    }
+                    backoff = (backoff * 2).min(self.options.max_backoff);
+                }
+            }
+        }
+    }
+
+    fn record_failure(&self, at: Position, error: &dyn std::error::Error) {
+        tracing::error!(subscriber = %self.name, position = %at, %error, "subscriber failed; retrying with backoff");
+        self.failures
+            .add(1, &[KeyValue::new("subscriber", self.name.clone())]);
+        self.update(|s| {
+            s.failures += 1;
+            s.last_error = Some(error.to_string());
+            s.stuck_at = Some(at);
+        });
+    }
+
+    fn status_checkpoint(&self) -> Position {
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .checkpoint
+    }
+
+    fn update(&self, change: impl FnOnce(&mut SubscriptionStatus)) {
+        change(&mut self.status.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+/// Sleeps for `duration`; true when shutdown came first.
+async fn sleep_or_cancel(shutdown: &CancellationToken, duration: Duration) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => true,
+        _ = tokio::time::sleep(duration) => false,
+    }
+}
