@@ -1,1 +1,48 @@
-fn main() {}
+//! `ml-connector`: keeps an ERP in sync with the web stores and shipping
+//! systems around it. This binary is the composition root: it reads the
+//! configuration, opens the event store and runs the components.
+
+mod cli;
+mod config_check;
+mod events;
+mod serve;
+mod settings;
+mod telemetry;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        // `config check` must name every problem, so it loads on its own terms.
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => return config_check::run(file),
+        _ => run(&cli).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: &Cli) -> anyhow::Result<()> {
+    let settings = settings::Settings::resolve(&cli.global)?;
+    telemetry::init(&settings);
+    match &cli.command {
+        Command::Serve => serve::run(settings).await,
+        Command::Migrate => {
+            let store = settings.open_store().await?;
+            println!("event store at {} is migrated", store.display_url());
+            Ok(())
+        }
+        Command::Events(args) => events::run(&settings, args).await,
+        Command::Config { .. } => unreachable!("handled before settings are resolved"),
+    }
+}

@@ -1,1 +1,122 @@
-//! stub
+//! The HTTP surface of ml-connector (actix-web): health and readiness now;
+//! webhook intake, the operator API, the dashboard and `/metrics` join it as
+//! they are built.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use mlc_store::{EventStore, SubscriptionStatus};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct GatewayState {
+    /// The event store.
+    pub store: EventStore,
+    /// Live status of every subscription this process runs.
+    pub subscriptions: Vec<Arc<Mutex<SubscriptionStatus>>>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why binding failed.
+        source: std::io::Error,
+    },
+    /// The server stopped with an error.
+    #[error("HTTP server failed: {0}")]
+    Server(#[source] std::io::Error),
+}
+
+/// A bound, not yet running, HTTP server.
+pub struct Gateway {
+    server: actix_web::dev::Server,
+    addr: SocketAddr,
+}
+
+impl Gateway {
+    /// Binds `addr` (port 0 picks a free port) with the gateway's routes.
+    pub fn bind(addr: SocketAddr, state: GatewayState) -> Result<Gateway, GatewayError> {
+        let data = web::Data::new(state);
+        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(routes))
+            // Signals are the binary's: it stops every component in order.
+            .disable_signals()
+            .workers(2)
+            .bind(addr)
+            .map_err(|source| GatewayError::Bind { addr, source })?;
+        let addr = server.addrs().first().copied().unwrap_or(addr);
+        Ok(Gateway {
+            server: server.run(),
+            addr,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` is cancelled, then lets requests in flight
+    /// finish.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), GatewayError> {
+        let handle = self.server.handle();
+        let stop = tokio::spawn(async move {
+            shutdown.cancelled().await;
+            handle.stop(true).await;
+        });
+        let result = self.server.await.map_err(GatewayError::Server);
+        stop.abort();
+        result
+    }
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz));
+}
+
+/// Alive: the process answers.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    status: &'static str,
+    store: String,
+    subscriptions: Vec<SubscriptionStatus>,
+}
+
+/// Ready: the store answers and no subscription is stuck on a failure.
+async fn readyz(state: web::Data<GatewayState>) -> HttpResponse {
+    let subscriptions: Vec<SubscriptionStatus> = state
+        .subscriptions
+        .iter()
+        .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        .collect();
+    let store = match state.store.head().await {
+        Ok(_) => "ok".to_string(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness: the event store does not answer");
+            "unreachable".to_string()
+        }
+    };
+    let ready = store == "ok" && subscriptions.iter().all(|s| s.stuck_at.is_none());
+    let body = Readiness {
+        status: if ready { "ready" } else { "not ready" },
+        store,
+        subscriptions,
+    };
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

@@ -93,24 +93,14 @@ async fn append_postgres(
         .fetch_all(pool)
         .await;
     }
-    let mut columns: (
-        Vec<&str>,
-        Vec<&str>,
-        Vec<i64>,
-        Vec<&str>,
-        Vec<&str>,
-        Vec<String>,
-        Vec<String>,
-    ) = Default::default();
-    for e in events {
-        columns.0.push(&e.aggregate_type);
-        columns.1.push(&e.aggregate_id);
-        columns.2.push(e.sequence);
-        columns.3.push(&e.event_type);
-        columns.4.push(&e.event_version);
-        columns.5.push(e.payload.to_string());
-        columns.6.push(e.metadata.to_string());
-    }
+    // Column-wise arrays for UNNEST: one bind per column, whatever the count.
+    let types: Vec<&str> = events.iter().map(|e| e.aggregate_type.as_str()).collect();
+    let ids: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
+    let sequences: Vec<i64> = events.iter().map(|e| e.sequence).collect();
+    let event_types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    let versions: Vec<&str> = events.iter().map(|e| e.event_version.as_str()).collect();
+    let payloads: Vec<String> = events.iter().map(|e| e.payload.to_string()).collect();
+    let metadata: Vec<String> = events.iter().map(|e| e.metadata.to_string()).collect();
     // One statement, so one transaction, whatever the number of events.
     sqlx::query_scalar(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
@@ -119,13 +109,13 @@ async fn append_postgres(
              AS u(t, i, s, et, ev, p, m)
          RETURNING global_position",
     )
-    .bind(columns.0)
-    .bind(columns.1)
-    .bind(columns.2)
-    .bind(columns.3)
-    .bind(columns.4)
-    .bind(columns.5)
-    .bind(columns.6)
+    .bind(types)
+    .bind(ids)
+    .bind(sequences)
+    .bind(event_types)
+    .bind(versions)
+    .bind(payloads)
+    .bind(metadata)
     .fetch_all(pool)
     .await
 }

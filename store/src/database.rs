@@ -162,6 +162,13 @@ impl EventStore {
         self.inner.wake.bump();
     }
 
+    /// A receiver that changes whenever new events may be readable: for a
+    /// reader of its own, such as `events --follow`, to wait on between
+    /// reads (with a timeout, as wake-ups are a hint, not a guarantee).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.wake.subscribe()
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         match &self.inner.pool {

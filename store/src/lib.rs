@@ -21,7 +21,7 @@ mod repository;
 mod subscription;
 mod wake;
 
-pub use database::{Backend, EventStore, StoreOptions};
+pub use database::{sqlite_url_in, Backend, EventStore, StoreOptions};
 pub use error::StoreError;
 pub use event::{NewEvent, Position, StoredEvent};
 pub use read::EventFilter;

@@ -74,7 +74,7 @@ impl EventStore {
                 push_filters(&mut q, filter);
                 q.push(" ORDER BY global_position LIMIT ").push_bind(limit);
                 let rows = q.build().fetch_all(pool).await?;
-                rows.iter().map(|row| decode_sqlite(row)).collect()
+                rows.iter().map(decode_sqlite).collect()
             }
             Pool::Postgres(pool) => {
                 let mut q = QueryBuilder::new(format!(
@@ -97,7 +97,7 @@ impl EventStore {
                 })
                 .push_bind(limit);
                 let rows = q.build().fetch_all(pool).await?;
-                rows.iter().map(|row| decode_postgres(row)).collect()
+                rows.iter().map(decode_postgres).collect()
             }
         }
     }

@@ -1,0 +1,88 @@
+//! What can be asked of an [`OrderDocument`](super::OrderDocument).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{InstanceId, Order};
+
+/// A command to the order document aggregate of one order of one instance.
+///
+/// Commands named `Record...` report facts from the outside world (the ERP
+/// answered); the others are decisions of a process actor or an operator.
+/// Orders are boxed because one is over a kilobyte and would make every
+/// command that large.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OrderCommand {
+    /// A delivery of the order from the channel (webhook or poll). The first
+    /// creates the document; later ones are duplicates or revisions, told
+    /// apart by the order's `modified_at`.
+    ReceiveOrder {
+        /// The instance the order arrived through.
+        instance: InstanceId,
+        /// The order, in the canonical model.
+        order: Box<Order>,
+        /// When ml-connector received it.
+        received_at: DateTime<Utc>,
+    },
+    /// The order's customer was found in the ERP.
+    MatchCustomer {
+        /// The ERP customer number.
+        erp_customer_id: String,
+    },
+    /// The order's customer was created in the ERP.
+    CreateCustomer {
+        /// The ERP customer number of the new customer.
+        erp_customer_id: String,
+    },
+    /// The ERP accepted the order.
+    RecordPosted {
+        /// The ERP's sales order (or invoice) number.
+        erp_document_number: String,
+        /// When the ERP accepted it.
+        posted_at: DateTime<Utc>,
+        /// Which attempt succeeded, from 1.
+        attempt: u32,
+    },
+    /// A post attempt failed.
+    RecordPostFailed {
+        /// Which attempt failed: the next one, `attempts() + 1`; a repeat of
+        /// an already recorded attempt changes nothing.
+        attempt: u32,
+        /// What went wrong, in the ERP's words.
+        reason: String,
+        /// Whether trying again may succeed (timeouts, 429, 5xx) or not (validation).
+        retryable: bool,
+        /// When it failed.
+        failed_at: DateTime<Utc>,
+    },
+    /// Plans the next post attempt after a retryable failure.
+    ScheduleRetry {
+        /// The attempt being planned: `attempts() + 1`.
+        attempt: u32,
+        /// Not before this time (backoff with jitter, or the ERP's Retry-After).
+        not_before: DateTime<Utc>,
+    },
+    /// Sets the document aside for an operator.
+    Park {
+        /// Why.
+        reason: String,
+    },
+    /// An operator asks to drive a parked or failed document again from its
+    /// recorded order, with the attempt count reset.
+    RequestReplay {
+        /// Who asked.
+        requested_by: String,
+        /// Why.
+        reason: String,
+    },
+    /// An operator moves the document back to how it stood after event
+    /// `to_sequence`, to drive it again from there.
+    Rewind {
+        /// The event sequence (from 1) to go back to; below the current version.
+        to_sequence: u64,
+        /// Who asked.
+        requested_by: String,
+        /// Why.
+        reason: String,
+    },
+}

@@ -1,0 +1,102 @@
+//! The command line: global flags shared by every command, and the commands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Keeps an ERP (Sage 300, Sage X3, Sage 100) in sync with WooCommerce, Adobe
+/// Commerce, BigCommerce and ShipStation. Every step is an event that can be
+/// explained, replayed or rewound.
+#[derive(Debug, Parser)]
+#[command(name = "ml-connector", version, propagate_version = true)]
+pub struct Cli {
+    /// Flags every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes; each also reads an environment variable, and
+/// falls back on the configuration file, then on a default.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The configuration file (TOML; see config/example.toml).
+    #[arg(long, global = true, env = "MLC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the SQLite event store and local state live
+    /// [default: the per-user data folder, e.g. ~/.local/share/ml-connector].
+    #[arg(long, global = true, env = "MLC_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The event store: sqlite:PATH or postgres://USER:PASSWORD@HOST/DB
+    /// [default: ml-connector.db in the data folder].
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Address the HTTP server listens on [default: service.listen, else 127.0.0.1:8080].
+    #[arg(long, global = true, env = "MLC_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: webhook intake, process actors, pollers and
+    /// projections, until SIGTERM or Ctrl-C.
+    Serve,
+    /// Create or upgrade the event store's tables, then exit.
+    Migrate,
+    /// List the event log, or follow it as events are recorded.
+    Events(EventsArgs),
+    /// Work with the configuration file.
+    Config {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a configuration file: print every problem with its key path and
+    /// exit non-zero when there is any.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+/// Filters and output of `events`.
+#[derive(Debug, Clone, Args)]
+pub struct EventsArgs {
+    /// Only this instance's events.
+    #[arg(long, value_name = "NAME")]
+    pub instance: Option<String>,
+    /// Only this document's events, e.g. shop-eu/order/1042.
+    #[arg(long, value_name = "ID")]
+    pub document: Option<String>,
+    /// Only events of this type, e.g. Parked.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Option<String>,
+    /// Only events after this global position [default: 0, or with
+    /// --follow: the events recorded from now on].
+    #[arg(long, value_name = "POSITION")]
+    pub after: Option<i64>,
+    /// At most this many events (without --follow).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: usize,
+    /// Keep printing events as they are recorded, until Ctrl-C.
+    #[arg(long, short)]
+    pub follow: bool,
+    /// One JSON object per line instead of columns.
+    #[arg(long)]
+    pub json: bool,
+}
