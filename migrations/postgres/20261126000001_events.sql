@@ -18,11 +18,15 @@ CREATE TABLE events
     global_position bigint GENERATED ALWAYS AS IDENTITY,
     transaction_id  xid8                         NOT NULL DEFAULT pg_current_xact_id(),
     recorded_at     timestamptz                  NOT NULL DEFAULT now(),
-    PRIMARY KEY (aggregate_type, aggregate_id, sequence)
+    -- aggregate_id first: the same key serves postgres-es (type and id) and
+    -- the operators' look-ups by document or instance (id alone).
+    PRIMARY KEY (aggregate_id, aggregate_type, sequence)
 );
 
+-- Subscribers read in this order.
 CREATE UNIQUE INDEX events_order ON events (transaction_id, global_position);
-CREATE INDEX events_aggregate_id ON events (aggregate_id);
+-- Operators list by global position.
+CREATE UNIQUE INDEX events_global_position ON events (global_position);
 
 CREATE TABLE snapshots
 (
@@ -41,16 +45,3 @@ CREATE TABLE subscription_checkpoints
     position   bigint      NOT NULL,
     updated_at timestamptz NOT NULL
 );
-
--- Wakes subscribers on other connections and nodes. NOTIFY is delivered at
--- commit and folded to one per transaction, whatever the number of rows.
-CREATE FUNCTION mlc_notify_events() RETURNS trigger AS $$
-BEGIN
-    PERFORM pg_notify('mlc_events', '');
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER events_notify
-AFTER INSERT ON events
-FOR EACH STATEMENT EXECUTE FUNCTION mlc_notify_events();

@@ -13,11 +13,12 @@ CREATE TABLE events
   metadata        text                          NOT NULL,
   global_position integer,
   recorded_at     text                          NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-  PRIMARY KEY (aggregate_type, aggregate_id, sequence)
+  -- aggregate_id first: the same key serves sqlite-es (type and id) and the
+  -- operators' look-ups by document or instance (id alone).
+  PRIMARY KEY (aggregate_id, aggregate_type, sequence)
 ) STRICT;
 
 CREATE UNIQUE INDEX events_global_position ON events (global_position);
-CREATE INDEX events_aggregate_id ON events (aggregate_id);
 
 -- Rows written by sqlite-es carry no position: give each the next one.
 -- SQLite has one writer at a time, so MAX + 1 inside the writing

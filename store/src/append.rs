@@ -16,7 +16,10 @@ impl EventStore {
             return Ok(Vec::new());
         }
         let result = match &self.inner.pool {
-            Pool::Sqlite(pool) => append_sqlite(pool, events).await,
+            Pool::Sqlite(pool) => {
+                let _writer = self.inner.sqlite_writer.lock().await;
+                append_sqlite(pool, events).await
+            }
             Pool::Postgres(pool) => append_postgres(pool, events).await,
         };
         match result {

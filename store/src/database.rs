@@ -58,6 +58,12 @@ pub(crate) enum Pool {
 
 pub(crate) struct Inner {
     pub(crate) pool: Pool,
+    /// PostgreSQL connections for ordered reads (see [`reader_pool`]).
+    pub(crate) reader: Option<PgPool>,
+    /// SQLite takes one writer at a time: appends of this process queue
+    /// here instead of in SQLite's busy handler, which sleeps in steps of
+    /// milliseconds between attempts.
+    pub(crate) sqlite_writer: tokio::sync::Mutex<()>,
     pub(crate) wake: Wake,
     pub(crate) display_url: String,
 }
@@ -82,17 +88,17 @@ impl EventStore {
     /// `postgres://...` or `postgresql://...`); an SQLite file and its folder
     /// are created when missing. Runs the migrations unless told not to.
     pub async fn connect(url: &str, options: StoreOptions) -> Result<EventStore, StoreError> {
-        let pool = if url.starts_with("sqlite:") {
-            Pool::Sqlite(open_sqlite(url, &options).await?)
+        let (pool, reader) = if url.starts_with("sqlite:") {
+            (Pool::Sqlite(open_sqlite(url, &options).await?), None)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let connect = PgConnectOptions::from_str(url)
                 .map_err(|e| StoreError::BadUrl(format!("{}: {e}", redact_url(url))))?;
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect_with(connect)
+                .connect_with(connect.clone())
                 .await?;
-            Pool::Postgres(pool)
+            (Pool::Postgres(pool), Some(reader_pool(connect, &options)))
         } else {
             return Err(StoreError::BadUrl(redact_url(url)));
         };
@@ -100,6 +106,8 @@ impl EventStore {
             inner: Arc::new(Inner {
                 wake: Wake::new(&pool),
                 pool,
+                reader,
+                sqlite_writer: tokio::sync::Mutex::new(()),
                 display_url: redact_url(url),
             }),
         };
@@ -175,7 +183,32 @@ impl EventStore {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
         }
+        if let Some(reader) = &self.inner.reader {
+            reader.close().await;
+        }
     }
+}
+
+/// Connections for subscribers' ordered reads. Their planner may not sort
+/// or bitmap-scan: without fresh statistics (a table just loaded in bulk)
+/// PostgreSQL otherwise fetches and sorts every row after a checkpoint to
+/// return the first thousands, five times slower than walking the index.
+fn reader_pool(connect: PgConnectOptions, options: &StoreOptions) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(options.max_connections.clamp(1, 4))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute(
+                    "SET enable_sort = off; SET enable_bitmapscan = off; SET enable_seqscan = off",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_lazy_with(connect)
 }
 
 /// The SQLite URL of the store file in `data_dir`.

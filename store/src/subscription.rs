@@ -118,7 +118,6 @@ impl<H: Handler> Subscription<H> {
     /// when `shutdown` fires is left to the checkpoint, and handed again on
     /// the next start.
     pub async fn run(mut self, shutdown: CancellationToken) -> Result<H, StoreError> {
-        let mut wake = self.store.inner.wake.subscribe();
         let mut checkpoint = self
             .retry_store(&shutdown, |s| s.store.checkpoint(&s.name))
             .await;
@@ -127,33 +126,24 @@ impl<H: Handler> Subscription<H> {
         };
         self.update(|s| s.checkpoint = checkpoint);
         tracing::info!(subscriber = %self.name, %checkpoint, "subscription started");
-        let mut backoff = self.options.initial_backoff;
-        while !shutdown.is_cancelled() {
-            wake.borrow_and_update();
-            let batch = match self
-                .store
-                .read_after(checkpoint, self.options.batch_size)
-                .await
-            {
-                Ok(batch) => batch,
-                Err(error) => {
-                    self.record_failure(checkpoint, &error);
-                    if sleep_or_cancel(&shutdown, backoff).await {
-                        break;
-                    }
-                    backoff = (backoff * 2).min(self.options.max_backoff);
-                    continue;
-                }
+        // Reading the next batch overlaps handling this one.
+        let (batches, mut incoming) = tokio::sync::mpsc::channel(2);
+        let reader = tokio::spawn(read_ahead(
+            self.store.clone(),
+            checkpoint,
+            self.options.clone(),
+            batches,
+            shutdown.clone(),
+            self.monitor(),
+        ));
+        loop {
+            let batch = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                batch = incoming.recv() => match batch {
+                    Some(batch) => batch,
+                    None => break,
+                },
             };
-            backoff = self.options.initial_backoff;
-            if batch.is_empty() {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = wake.changed() => {}
-                    _ = tokio::time::sleep(self.options.poll_interval) => {}
-                }
-                continue;
-            }
             let mut handled_to = checkpoint;
             for event in &batch {
                 if !self.handle_until_done(event, handled_to, &shutdown).await {
@@ -176,6 +166,7 @@ impl<H: Handler> Subscription<H> {
             }
             self.update(|s| s.checkpoint = checkpoint);
         }
+        reader.abort();
         tracing::info!(subscriber = %self.name, %checkpoint, "subscription stopped");
         Ok(self.handler)
     }
@@ -267,14 +258,15 @@ impl<H: Handler> Subscription<H> {
     }
 
     fn record_failure(&self, at: Position, error: &dyn std::error::Error) {
-        tracing::error!(subscriber = %self.name, position = %at, %error, "subscriber failed; retrying with backoff");
-        self.failures
-            .add(1, &[KeyValue::new("subscriber", self.name.clone())]);
-        self.update(|s| {
-            s.failures += 1;
-            s.last_error = Some(error.to_string());
-            s.stuck_at = Some(at);
-        });
+        self.monitor().record_failure(at, error);
+    }
+
+    fn monitor(&self) -> Monitor {
+        Monitor {
+            name: self.name.clone(),
+            status: self.status.clone(),
+            failures: self.failures.clone(),
+        }
     }
 
     fn status_checkpoint(&self) -> Position {
@@ -288,6 +280,90 @@ impl<H: Handler> Subscription<H> {
         change(&mut self.status.lock().unwrap_or_else(|e| e.into_inner()));
     }
 }
+
+/// Where failures are reported: the log, the metric and the status.
+struct Monitor {
+    name: String,
+    status: Arc<Mutex<SubscriptionStatus>>,
+    failures: Counter<u64>,
+}
+
+impl Monitor {
+    fn record_failure(&self, at: Position, error: &dyn std::error::Error) {
+        tracing::error!(subscriber = %self.name, position = %at, %error, "subscriber failed; retrying with backoff");
+        self.failures
+            .add(1, &[KeyValue::new("subscriber", self.name.clone())]);
+        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        status.failures += 1;
+        status.last_error = Some(error.to_string());
+        status.stuck_at = Some(at);
+    }
+
+    fn recovered(&self) {
+        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        status.last_error = None;
+        status.stuck_at = None;
+    }
+}
+
+/// Reads batches after `from` into `batches`, at most two ahead of the
+/// handler; waits for a wake-up or the polling interval when there is none.
+async fn read_ahead(
+    store: EventStore,
+    mut from: Position,
+    options: SubscriptionOptions,
+    batches: tokio::sync::mpsc::Sender<Vec<StoredEvent>>,
+    shutdown: CancellationToken,
+    monitor: Monitor,
+) {
+    let mut wake = store.changes();
+    let mut backoff = options.initial_backoff;
+    let mut failing = false;
+    // After a wake-up, events may exist that an older transaction still
+    // open holds back (PostgreSQL): look again soon, then less and less
+    // often, instead of waiting for the next wake-up or poll.
+    let mut recheck: Option<Duration> = None;
+    while !shutdown.is_cancelled() {
+        wake.borrow_and_update();
+        match store.read_after(from, options.batch_size).await {
+            Ok(batch) => {
+                if std::mem::take(&mut failing) {
+                    monitor.recovered();
+                }
+                backoff = options.initial_backoff;
+                match batch.last() {
+                    Some(last) => {
+                        recheck = None;
+                        from = last.position;
+                        if batches.send(batch).await.is_err() {
+                            return;
+                        }
+                    }
+                    None => {
+                        let wait =
+                            recheck.map_or(options.poll_interval, |r| r.min(options.poll_interval));
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            _ = wake.changed() => recheck = Some(RECHECK_FIRST),
+                            _ = tokio::time::sleep(wait) => recheck = recheck.map(|r| (r * 2).min(options.poll_interval)),
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                failing = true;
+                monitor.record_failure(from, &error);
+                if sleep_or_cancel(&shutdown, backoff).await {
+                    return;
+                }
+                backoff = (backoff * 2).min(options.max_backoff);
+            }
+        }
+    }
+}
+
+/// First look again after a wake-up that found nothing.
+const RECHECK_FIRST: Duration = Duration::from_millis(10);
 
 /// Sleeps for `duration`; true when shutdown came first.
 async fn sleep_or_cancel(shutdown: &CancellationToken, duration: Duration) -> bool {

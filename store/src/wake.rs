@@ -1,25 +1,33 @@
 //! Wakes subscribers promptly when events commit: an in-process signal for
-//! appends made through this process, and on PostgreSQL a LISTEN connection
-//! for appends made by other connections and nodes. Subscribers also poll, so
-//! a lost wake-up only costs latency.
+//! appends made through this process, and on PostgreSQL a NOTIFY to the
+//! other processes and nodes, which LISTEN. Subscribers also poll, so a lost
+//! wake-up only costs latency.
+//!
+//! The NOTIFY is sent by a task of its own, after the appends committed, and
+//! one covers every append made while the previous one was in flight: a
+//! NOTIFY inside each writing transaction would serialise all commits on
+//! PostgreSQL's notification lock (it halved the rate of single appends from
+//! eight writers; see docs/adr/002-event-store.md).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::database::Pool;
 
-/// The PostgreSQL channel the `events` trigger notifies.
+/// The PostgreSQL channel appenders notify and subscribers listen on.
 pub(crate) const CHANNEL: &str = "mlc_events";
 
 pub(crate) struct Wake {
     signal: Arc<watch::Sender<u64>>,
     postgres: Option<PgPool>,
     listener: Mutex<Option<JoinHandle<()>>>,
+    appended: Arc<Notify>,
+    notifier: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Wake {
@@ -31,11 +39,26 @@ impl Wake {
                 Pool::Sqlite(_) => None,
             },
             listener: Mutex::new(None),
+            appended: Arc::new(Notify::new()),
+            notifier: Mutex::new(None),
         }
     }
 
+    /// Events were appended through this process.
     pub(crate) fn bump(&self) {
         self.signal.send_modify(|n| *n = n.wrapping_add(1));
+        if let Some(pool) = &self.postgres {
+            let mut notifier = self.notifier.lock().unwrap_or_else(|e| e.into_inner());
+            if notifier.is_none() {
+                *notifier = Some(tokio::spawn(notify_others(
+                    pool.clone(),
+                    self.appended.clone(),
+                )));
+            }
+            // Stores one permit: appends made while a NOTIFY is in flight
+            // are covered by the next one.
+            self.appended.notify_one();
+        }
     }
 
     /// A receiver that changes whenever new events may be readable. On
@@ -53,11 +76,35 @@ impl Wake {
 
 impl Drop for Wake {
     fn drop(&mut self) {
-        if let Some(task) = self.listener.get_mut().ok().and_then(Option::take) {
-            task.abort();
+        for task in [&mut self.listener, &mut self.notifier] {
+            if let Some(task) = task.get_mut().ok().and_then(Option::take) {
+                task.abort();
+            }
         }
     }
 }
+
+/// Sends one NOTIFY for each burst of appends made through this process, at
+/// most one every [`NOTIFY_INTERVAL`]: a notifying transaction takes an xid
+/// and flushes a commit record like an append does, so one per append would
+/// cost as much as the appends themselves.
+async fn notify_others(pool: PgPool, appended: Arc<Notify>) {
+    loop {
+        appended.notified().await;
+        if let Err(error) = sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANNEL)
+            .execute(&pool)
+            .await
+        {
+            // Other nodes find the events at their next poll.
+            tracing::debug!(%error, "NOTIFY failed");
+        }
+        tokio::time::sleep(NOTIFY_INTERVAL).await;
+    }
+}
+
+/// The shortest time between two NOTIFYs of one process.
+const NOTIFY_INTERVAL: Duration = Duration::from_millis(5);
 
 async fn listen(pool: PgPool, signal: Arc<watch::Sender<u64>>) {
     let mut backoff = Duration::from_millis(100);

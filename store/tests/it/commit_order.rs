@@ -78,8 +78,9 @@ async fn a_rolled_back_position_does_not_block_postgres() {
     late_commit(false).await
 }
 
-/// Appends made on another connection wake a subscriber through LISTEN,
-/// long before its polling interval.
+/// Appends made by another process or node (another store on the same
+/// database) wake a subscriber through LISTEN/NOTIFY, long before its
+/// polling interval.
 #[tokio::test]
 async fn another_writer_wakes_the_subscriber_postgres() {
     let db = TestDatabase::postgres().await;
@@ -94,10 +95,9 @@ async fn another_writer_wakes_the_subscriber_postgres() {
         Subscription::new(store.clone(), "wake", recorder.clone(), options).run(shutdown.clone()),
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    // A separate pool: nothing in this process is told about the write.
-    let other = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let mut conn = other.acquire().await.unwrap();
-    insert(&mut conn, "inst/doc/elsewhere").await;
+    // A store of its own: nothing in this store is told about the write.
+    let other = db.store().await;
+    other.append(&crate::events("elsewhere", 1)).await.unwrap();
     assert_eq!(
         recorder.wait_for(1, 30).await.len(),
         1,
