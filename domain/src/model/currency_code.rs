@@ -1,8 +1,5 @@
 //! ISO 4217 currency code.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
@@ -36,39 +33,7 @@ impl CurrencyCode {
     }
 }
 
-impl fmt::Display for CurrencyCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for CurrencyCode {
-    type Err = ValidationError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::new(s)
-    }
-}
-
-impl TryFrom<String> for CurrencyCode {
-    type Error = ValidationError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-
-impl From<CurrencyCode> for String {
-    fn from(code: CurrencyCode) -> Self {
-        code.0
-    }
-}
-
-impl AsRef<str> for CurrencyCode {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+validated_text!(CurrencyCode);
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,5 @@
 //! The slug that names one configured integration instance.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
@@ -50,39 +47,7 @@ impl InstanceId {
     }
 }
 
-impl fmt::Display for InstanceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for InstanceId {
-    type Err = ValidationError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::new(s)
-    }
-}
-
-impl TryFrom<String> for InstanceId {
-    type Error = ValidationError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-
-impl From<InstanceId> for String {
-    fn from(id: InstanceId) -> Self {
-        id.0
-    }
-}
-
-impl AsRef<str> for InstanceId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+validated_text!(InstanceId);
 
 #[cfg(test)]
 mod tests {

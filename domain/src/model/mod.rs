@@ -6,6 +6,8 @@
 //! serde, so invalid input is refused at the boundary with a clear
 //! [`ValidationError`].
 
+#[macro_use]
+mod validated_text;
 mod address;
 mod currency_code;
 mod customer;

@@ -1,8 +1,5 @@
 //! A stock keeping unit: the key that ties an item across ERP and channel.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
@@ -41,39 +38,7 @@ impl Sku {
     }
 }
 
-impl fmt::Display for Sku {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for Sku {
-    type Err = ValidationError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::new(s)
-    }
-}
-
-impl TryFrom<String> for Sku {
-    type Error = ValidationError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-
-impl From<Sku> for String {
-    fn from(sku: Sku) -> Self {
-        sku.0
-    }
-}
-
-impl AsRef<str> for Sku {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+validated_text!(Sku);
 
 #[cfg(test)]
 mod tests {
