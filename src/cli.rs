@@ -55,6 +55,10 @@ pub enum Command {
     Migrate,
     /// List the event log, or follow it as events are recorded.
     Events(EventsArgs),
+    /// Run the sandbox: simulators of the seven outside systems (Sage 300,
+    /// Sage X3, Sage 100, WooCommerce, Adobe Commerce, BigCommerce,
+    /// ShipStation) for tests and demos, until Ctrl-C or SIGTERM.
+    Sandbox(SandboxArgs),
     /// Work with the configuration file.
     Config {
         /// What to do with it.
@@ -99,4 +103,25 @@ pub struct EventsArgs {
     /// One JSON object per line instead of columns.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `sandbox`.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// The data to start with: `demo` (a believable shop and ERP) or `empty`.
+    #[arg(long, value_enum, default_value_t = SeedArg::Demo)]
+    pub seed: SeedArg,
+    /// Write the manifest (base URL and credentials of each system, JSON)
+    /// to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+}
+
+/// Values of `sandbox --seed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeedArg {
+    /// Hundreds of SKUs with prices and stock, matching store products, customers.
+    Demo,
+    /// No data: tests seed what they need through /_sandbox/.
+    Empty,
 }

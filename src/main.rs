@@ -5,6 +5,7 @@
 mod cli;
 mod config_check;
 mod events;
+mod sandbox;
 mod serve;
 mod settings;
 mod telemetry;
@@ -21,6 +22,8 @@ async fn main() -> std::process::ExitCode {
         Command::Config {
             command: ConfigCommand::Check { file },
         } => return config_check::run(file),
+        // The sandbox plays the outside world: no configuration, no store.
+        Command::Sandbox(args) => sandbox::run(cli.global.listen, args).await,
         _ => run(&cli).await,
     };
     match result {
@@ -43,6 +46,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Events(args) => events::run(&settings, args).await,
-        Command::Config { .. } => unreachable!("handled before settings are resolved"),
+        Command::Config { .. } | Command::Sandbox(_) => {
+            unreachable!("handled before settings are resolved")
+        }
     }
 }
