@@ -5,7 +5,7 @@
 use actix_web::{web, HttpResponse};
 
 use crate::faults::FaultRule;
-use crate::{sage300, woocommerce, System, World};
+use crate::{System, World};
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -17,8 +17,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/faults/{id}", web::delete().to(remove_fault))
             .route("/{system}/received", web::get().to(received))
             .route("/{system}/received", web::delete().to(clear_received))
-            .service(web::scope("/sage300").configure(sage300::control_routes))
-            .service(web::scope("/woocommerce").configure(woocommerce::control_routes)),
+            .configure(crate::world::system_control_routes),
     );
 }
 

@@ -18,10 +18,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod adobe_commerce;
+pub mod bigcommerce;
 pub mod control;
 pub mod faults;
 pub mod received;
+pub mod sage100;
 pub mod sage300;
+pub mod sagex3;
+pub mod shipstation;
 pub mod woocommerce;
 mod world;
 

@@ -1,5 +1,9 @@
 //! The simulated outside world: each system's data, the fault rules and the
 //! log of accepted writes, shared by every request.
+//!
+//! Every system module has the same face: `State::new(seed)`, `BASE_PATH`,
+//! `routes`, `control_routes`, `credentials` and `error_response`. The
+//! `systems!` list below wires each one in.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -8,103 +12,120 @@ use actix_web::{web, HttpResponse};
 
 use crate::faults::{Faults, Guard};
 use crate::received::Log;
-use crate::{sage300, woocommerce, Seed, System};
+use crate::{Seed, System};
 
-/// Everything the sandbox simulates.
-pub struct World {
-    base: String,
-    seed: Seed,
-    /// Every write each system accepted.
-    pub received: Log,
-    /// The fault rules in force.
-    pub faults: Faults,
-    sage300: Mutex<sage300::State>,
-    woocommerce: Mutex<woocommerce::State>,
+macro_rules! systems {
+    ($($variant:ident => $module:ident),+ $(,)?) => {
+        /// Everything the sandbox simulates.
+        pub struct World {
+            base: String,
+            seed: Seed,
+            /// Every write each system accepted.
+            pub received: Log,
+            /// The fault rules in force.
+            pub faults: Faults,
+            $($module: Mutex<crate::$module::State>,)+
+        }
+
+        impl World {
+            pub(crate) fn new(base: String, seed: Seed) -> World {
+                World {
+                    base,
+                    seed,
+                    received: Log::default(),
+                    faults: Faults::default(),
+                    $($module: Mutex::new(crate::$module::State::new(seed)),)+
+                }
+            }
+
+            $(
+                #[doc = concat!("The `", stringify!($module), "` simulator's data.")]
+                pub fn $module(&self) -> MutexGuard<'_, crate::$module::State> {
+                    self.$module.lock().unwrap_or_else(|e| e.into_inner())
+                }
+            )+
+
+            fn base_path(system: System) -> &'static str {
+                match system {
+                    $(System::$variant => crate::$module::BASE_PATH,)+
+                }
+            }
+
+            fn credentials(&self, system: System) -> serde_json::Value {
+                match system {
+                    $(System::$variant => crate::$module::credentials(self),)+
+                }
+            }
+
+            /// An error response in `system`'s own shape.
+            pub fn error_response(&self, system: System, status: StatusCode, message: &str) -> HttpResponse {
+                match system {
+                    $(System::$variant => crate::$module::error_response(status, message),)+
+                }
+            }
+        }
+
+        /// Every system's routes under its prefix, each wrapped in the fault
+        /// and received-log guard.
+        pub(crate) fn system_routes(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::scope(&format!("/{}", System::$variant.prefix()))
+                        .wrap(Guard(System::$variant))
+                        .configure(crate::$module::routes),
+                );
+            )+
+        }
+
+        /// Every system's control routes under `/_sandbox/{prefix}`.
+        pub(crate) fn system_control_routes(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(web::scope(&format!("/{}", System::$variant.prefix())).configure(crate::$module::control_routes));
+            )+
+        }
+    };
+}
+
+systems! {
+    Sage300 => sage300,
+    SageX3 => sagex3,
+    Sage100 => sage100,
+    Woocommerce => woocommerce,
+    AdobeCommerce => adobe_commerce,
+    Bigcommerce => bigcommerce,
+    Shipstation => shipstation,
 }
 
 impl World {
-    pub(crate) fn new(base: String, seed: Seed) -> World {
-        World {
-            base,
-            seed,
-            received: Log::default(),
-            faults: Faults::default(),
-            sage300: Mutex::new(sage300::State::new(seed)),
-            woocommerce: Mutex::new(woocommerce::State::new(seed)),
-        }
-    }
-
     /// The seed the world started from.
     pub fn seed(&self) -> Seed {
         self.seed
     }
 
-    /// The systems served so far.
+    /// The systems served.
     pub fn systems(&self) -> Vec<System> {
-        vec![System::Sage300, System::Woocommerce]
+        System::ALL.to_vec()
     }
 
     /// The base URL of `system`, as a client configures it.
     pub fn base_url(&self, system: System) -> String {
-        let path = match system {
-            System::Sage300 => sage300::BASE_PATH,
-            System::Woocommerce => woocommerce::BASE_PATH,
-            _ => "/",
-        };
-        format!("{}/{}{}", self.base, system.prefix(), path)
+        format!(
+            "{}/{}{}",
+            self.base,
+            system.prefix(),
+            World::base_path(system)
+        )
     }
 
-    /// One object per system: `base_url` and the credentials.
+    /// One object per system: `base_url` and the credentials a client
+    /// needs, named as that system names them.
     pub fn manifest(&self) -> serde_json::Value {
         let mut manifest = serde_json::Map::new();
         for system in self.systems() {
-            let mut entry = match system {
-                System::Sage300 => sage300::credentials(self),
-                System::Woocommerce => woocommerce::credentials(self),
-                _ => serde_json::json!({}),
-            };
+            let mut entry = self.credentials(system);
             entry["base_url"] = self.base_url(system).into();
             manifest.insert(system.prefix().to_string(), entry);
         }
         manifest.into()
     }
-
-    /// An error response in `system`'s own shape.
-    pub fn error_response(
-        &self,
-        system: System,
-        status: StatusCode,
-        message: &str,
-    ) -> HttpResponse {
-        match system {
-            System::Sage300 => sage300::error_response(status, message),
-            System::Woocommerce => woocommerce::error_response(status, message),
-            _ => HttpResponse::build(status).json(serde_json::json!({ "message": message })),
-        }
-    }
-
-    /// The Sage 300 company data.
-    pub fn sage300(&self) -> MutexGuard<'_, sage300::State> {
-        self.sage300.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The WooCommerce store data.
-    pub fn woocommerce(&self) -> MutexGuard<'_, woocommerce::State> {
-        self.woocommerce.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Every system's routes under its prefix, each wrapped in the fault and
-/// received-log guard.
-pub(crate) fn system_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope(&format!("/{}", System::Sage300.prefix()))
-            .wrap(Guard(System::Sage300))
-            .configure(sage300::routes),
-    )
-    .service(
-        web::scope(&format!("/{}", System::Woocommerce.prefix()))
-            .wrap(Guard(System::Woocommerce))
-            .configure(woocommerce::routes),
-    );
 }
