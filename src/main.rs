@@ -8,6 +8,7 @@ mod events;
 mod sandbox;
 mod serve;
 mod settings;
+mod signals;
 mod telemetry;
 
 use clap::Parser;

@@ -18,6 +18,8 @@ pub async fn run(listen: Option<SocketAddr>, args: &SandboxArgs) -> anyhow::Resu
             SeedArg::Empty => Seed::Empty,
         },
     };
+    // Caught from before the manifest is out, so a client may stop us at once.
+    let mut signals = crate::signals::Signals::catch()?;
     let sandbox = Sandbox::start(options).await.with_context(|| {
         format!(
             "cannot start the sandbox on {}",
@@ -40,18 +42,7 @@ pub async fn run(listen: Option<SocketAddr>, args: &SandboxArgs) -> anyhow::Resu
             eprintln!("sandbox on http://{}", sandbox.addr());
         }
     }
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
+    signals.recv().await;
     sandbox.stop().await;
     Ok(())
 }

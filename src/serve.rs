@@ -12,11 +12,15 @@ use mlc_store::{EventStore, Subscription, SubscriptionOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::settings::Settings;
+use crate::signals::Signals;
 
 /// Events between snapshots of an instance's `Integration` aggregate.
 const INTEGRATION_SNAPSHOT_EVERY: usize = 50;
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    // Signals are caught from here on: one that arrives while starting up
+    // stops the service in order too, instead of killing it.
+    let signals = Signals::catch()?;
     let store = settings.open_store().await?;
     tracing::info!(store = store.display_url(), backend = %store.backend(), "event store open");
     configure_instances(&store, &settings).await?;
@@ -36,7 +40,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(listen = %gateway.local_addr(), "serving HTTP (/healthz, /readyz)");
     println!("ml-connector listening on http://{}", gateway.local_addr());
 
-    let signals = tokio::spawn(stop_on_signal(shutdown.clone()));
+    let signals = tokio::spawn(signals.stop(shutdown.clone()));
     let (http, log) = tokio::join!(
         gateway.run(shutdown.clone()),
         event_log.run(shutdown.clone())
@@ -66,23 +70,4 @@ async fn configure_instances(store: &EventStore, settings: &Settings) -> anyhow:
         tracing::info!(instance = %name, erp = instance.erp_kind().as_str(), channel = instance.channel_kind().as_str(), "instance configured");
     }
     Ok(())
-}
-
-async fn stop_on_signal(shutdown: CancellationToken) {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await
-            }
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
-        _ = terminate => tracing::info!("SIGTERM: stopping"),
-    }
-    shutdown.cancel();
 }
