@@ -110,3 +110,44 @@ async fn cqrs_writes_to_the_store_sqlite() {
 async fn cqrs_writes_to_the_store_postgres() {
     cqrs_writes_to_the_store("postgres").await
 }
+
+/// Two writers of the same aggregate at the same sequence: the second gets
+/// cqrs-es's optimistic-lock error, which the framework reports as a
+/// conflict to retry, on both backends' primary keys.
+async fn a_second_writer_at_the_same_sequence_conflicts(backend: &str) {
+    use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
+    let db = TestDatabase::of(backend).await;
+    let store = db.store().await;
+    let event = |amount: u64| {
+        SerializedEvent::new(
+            "inst/tally/c".into(),
+            1,
+            "tally".into(),
+            "Added".into(),
+            "1.0".into(),
+            serde_json::to_value(TallyEvent::Added { amount }).unwrap(),
+            serde_json::json!({}),
+        )
+    };
+    let repository = store.repository();
+    repository
+        .persist::<Tally>(&[event(1)], None)
+        .await
+        .unwrap();
+    let second = repository.persist::<Tally>(&[event(2)], None).await;
+    assert!(
+        matches!(second, Err(PersistenceError::OptimisticLockError)),
+        "{second:?}"
+    );
+    assert_eq!(store.count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_second_writer_at_the_same_sequence_conflicts_sqlite() {
+    a_second_writer_at_the_same_sequence_conflicts("sqlite").await
+}
+
+#[tokio::test]
+async fn a_second_writer_at_the_same_sequence_conflicts_postgres() {
+    a_second_writer_at_the_same_sequence_conflicts("postgres").await
+}
