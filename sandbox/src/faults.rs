@@ -216,7 +216,21 @@ where
     let prefix = format!("/{}", system.prefix());
     let path = req.uri().path_and_query().map_or("", |p| p.as_str());
     let path = path.strip_prefix(&prefix).unwrap_or(path).to_string();
-    let struck = world.faults.strike(system, &method, &path);
+    // SOAP services take every operation on one path: a rule's
+    // `path_contains` may name the operation in the SOAPAction instead.
+    let soap_action = req
+        .headers()
+        .get("SOAPAction")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_string();
+    let target = if soap_action.is_empty() {
+        path.clone()
+    } else {
+        format!("{path} {soap_action}")
+    };
+    let struck = world.faults.strike(system, &method, &target);
 
     let mut after_write = None;
     for fault in struck {
@@ -259,11 +273,12 @@ where
         }
     }
 
-    let is_write = matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE");
-    let body = if is_write {
+    let body = if matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
         let bytes = req.extract::<web::Bytes>().await?;
         req.set_payload(Payload::from(bytes.clone()));
-        Some(bytes)
+        // Reads carried by POST (SOAP Get operations, GraphQL queries) are
+        // not writes: the received log counts what reached the system.
+        (!is_read_by_post(&soap_action, &bytes)).then_some(bytes)
     } else {
         None
     };
@@ -287,6 +302,24 @@ where
         }
         Some(FaultKind::DropAfterWrite) if body.is_some() => Ok(response.into_response(dropped())),
         _ => Ok(response),
+    }
+}
+
+/// Whether a POST only reads: a SOAP operation named `Get...`, `Preview...`
+/// or `...Template`, or a GraphQL document without a mutation.
+fn is_read_by_post(soap_action: &str, body: &[u8]) -> bool {
+    if !soap_action.is_empty() {
+        let operation = soap_action.rsplit(['/', ':']).next().unwrap_or_default();
+        return operation.starts_with("Get")
+            || operation.starts_with("Preview")
+            || operation.ends_with("Template");
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(document) => match document.get("query").and_then(|q| q.as_str()) {
+            Some(query) => !query.trim_start().starts_with("mutation"),
+            None => false,
+        },
+        Err(_) => false,
     }
 }
 
@@ -346,5 +379,35 @@ where
         let service = self.service.clone();
         let system = self.system;
         Box::pin(async move { guard(system, req, &*service).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_read_by_post;
+
+    #[test]
+    fn soap_gets_and_graphql_queries_only_read() {
+        assert!(is_read_by_post(
+            "\"http://sage.com/ebusinesswebservices/IeBusinessWebService/GetCustomer\""
+                .trim_matches('"'),
+            b""
+        ));
+        assert!(is_read_by_post(
+            "http://x/IeBusinessWebService/GetSalesOrderTemplate",
+            b""
+        ));
+        assert!(!is_read_by_post(
+            "http://x/IeBusinessWebService/CreateSalesOrder",
+            b""
+        ));
+        assert!(is_read_by_post(
+            "",
+            br#"{"query": "{ xtremX3Sales { salesOrder { query { totalCount } } } }"}"#
+        ));
+        assert!(is_read_by_post("", br#"{"query": "query Orders { a }"}"#));
+        assert!(!is_read_by_post("", br#"{"query": "mutation { xtremX3Sales { salesOrder { create(data: {}) { _id } } } }"}"#));
+        assert!(!is_read_by_post("", br#"{"OrderReference": "WC-1"}"#));
+        assert!(!is_read_by_post("", b"webhook_id=3"));
     }
 }

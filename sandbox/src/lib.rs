@@ -36,7 +36,7 @@ use actix_web::{web, App, HttpServer};
 
 pub use world::World;
 
-/// The outside systems the sandbox plays.
+/// The outside systems the sandbox plays. Serialized as their prefix.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -45,6 +45,7 @@ pub enum System {
     /// Sage 300 Web API (REST/OData).
     Sage300,
     /// Sage X3 (api1 REST, GraphQL).
+    #[serde(rename = "sagex3")]
     SageX3,
     /// Sage 100 (eBusiness Web Services SOAP, local agent).
     Sage100,

@@ -80,6 +80,130 @@ async fn the_sandbox_command_writes_a_manifest_whose_systems_answer() {
         .unwrap();
     assert!(total >= 300, "demo shop has {total} products");
 
+    let x3 = &manifest["sagex3"];
+    let customers = client
+        .get(format!(
+            "{}{}BPCUSTOMER",
+            x3["base_url"].as_str().unwrap(),
+            x3["api1_path"].as_str().unwrap()
+        ))
+        .query(&[("representation", "BPCUSTOMER.$query"), ("count", "1")])
+        .basic_auth(x3["user"].as_str().unwrap(), x3["password"].as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(customers.status(), 200);
+    let customers: Value = customers.json().await.unwrap();
+    assert_eq!(customers["$resources"].as_array().unwrap().len(), 1);
+
+    let s100 = &manifest["sage100"];
+    let items = client
+        .get(format!(
+            "{}/items",
+            s100["agent_base_url"].as_str().unwrap()
+        ))
+        .query(&[("pageSize", "1")])
+        .header(
+            s100["agent_api_key_header"].as_str().unwrap(),
+            s100["agent_api_key"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(items.status(), 200);
+    let wsdl = client
+        .get(s100["wsdl_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        wsdl.contains("CreateSalesOrder"),
+        "the WSDL names the operations"
+    );
+
+    let adobe = &manifest["adobe_commerce"];
+    let token: String = client
+        .post(format!("{}rest/V1/integration/admin/token", adobe["base_url"].as_str().unwrap()))
+        .json(&serde_json::json!({ "username": adobe["admin_username"], "password": adobe["admin_password"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let products = client
+        .get(format!(
+            "{}rest/V1/products",
+            adobe["base_url"].as_str().unwrap()
+        ))
+        .query(&[("searchCriteria[pageSize]", "1")])
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(products.status(), 200);
+    let products: Value = products.json().await.unwrap();
+    assert!(
+        products["total_count"].as_u64().unwrap() >= 300,
+        "{products}"
+    );
+
+    let bc = &manifest["bigcommerce"];
+    let catalog = client
+        .get(format!(
+            "{}stores/{}/v3/catalog/products",
+            bc["base_url"].as_str().unwrap(),
+            bc["store_hash"].as_str().unwrap()
+        ))
+        .query(&[("limit", "1")])
+        .header("X-Auth-Token", bc["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(catalog.status(), 200);
+    assert!(catalog.headers().contains_key("x-rate-limit-requests-left"));
+    let catalog: Value = catalog.json().await.unwrap();
+    assert!(catalog["meta"]["pagination"]["total"].as_u64().unwrap() >= 300);
+
+    let ss = &manifest["shipstation"];
+    let orders = client
+        .get(format!("{}orders", ss["base_url"].as_str().unwrap()))
+        .query(&[("pageSize", "1")])
+        .basic_auth(ss["api_key"].as_str().unwrap(), ss["api_secret"].as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(orders.status(), 200);
+    assert!(orders.headers().contains_key("x-rate-limit-remaining"));
+    let shipments = client
+        .get(format!(
+            "{}/v2/shipments",
+            ss["v2_base_url"].as_str().unwrap()
+        ))
+        .header("API-Key", ss["v2_api_key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shipments.status(), 200);
+
+    for system in [
+        "sage300",
+        "sagex3",
+        "sage100",
+        "woocommerce",
+        "adobe_commerce",
+        "bigcommerce",
+        "shipstation",
+    ] {
+        assert!(
+            manifest[system]["base_url"].as_str().is_some(),
+            "{system} in the manifest"
+        );
+    }
+
     let refused = client
         .get(format!(
             "{}wp-json/wc/v3/products",
