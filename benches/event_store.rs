@@ -21,6 +21,9 @@ use mlc_store::{
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+mod support;
+use support::write_section;
+
 /// Writers appending one event per transaction at the same time.
 const WRITERS: usize = 8;
 /// Events per batched append.
@@ -309,20 +312,4 @@ fn render(rows: &[Row], cores: usize, quick: bool) -> String {
         ));
     }
     out
-}
-
-/// Replaces the section between `<!-- name:start -->` and `<!-- name:end -->`
-/// of `path`, or appends it.
-fn write_section(path: &str, name: &str, body: &str) {
-    let start = format!("<!-- {name}:start -->");
-    let end = format!("<!-- {name}:end -->");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let section = format!("{start}\n{body}{end}");
-    let new = match (text.find(&start), text.find(&end)) {
-        (Some(s), Some(e)) if e > s => {
-            format!("{}{}{}", &text[..s], section, &text[e + end.len()..])
-        }
-        _ => format!("{}\n{}\n", text.trim_end(), section),
-    };
-    std::fs::write(path, new).unwrap();
 }

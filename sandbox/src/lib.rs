@@ -27,6 +27,7 @@ pub mod sage100;
 pub mod sage300;
 pub mod sagex3;
 pub mod shipstation;
+mod tls;
 pub mod woocommerce;
 mod world;
 
@@ -129,11 +130,21 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Binds, seeds and starts serving.
+    /// Binds, seeds and starts serving. Besides the plain HTTP address, a
+    /// second port answers over HTTPS with a self-signed certificate, for
+    /// the systems that are only reached that way (the Sage 100 agent).
     pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
         let listener = std::net::TcpListener::bind(options.listen)?;
         let addr = listener.local_addr()?;
-        let world = web::Data::new(World::new(format!("http://{addr}"), options.seed));
+        let tls_listener = std::net::TcpListener::bind((addr.ip(), 0))?;
+        let tls_addr = tls_listener.local_addr()?;
+        let tls = tls::SelfSigned::new(addr.ip())?;
+        let world = web::Data::new(World::new(
+            format!("http://{addr}"),
+            format!("https://{tls_addr}"),
+            tls.certificate_pem.clone(),
+            options.seed,
+        ));
         let app_world = world.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -145,6 +156,7 @@ impl Sandbox {
         .workers(2)
         .disable_signals()
         .listen(listener)?
+        .listen_rustls_0_23(tls_listener, tls.server_config)?
         .run();
         let handle = server.handle();
         let task = tokio::spawn(server);

@@ -19,6 +19,8 @@ macro_rules! systems {
         /// Everything the sandbox simulates.
         pub struct World {
             base: String,
+            tls_base: String,
+            tls_certificate_pem: String,
             seed: Seed,
             /// Every write each system accepted.
             pub received: Log,
@@ -28,9 +30,11 @@ macro_rules! systems {
         }
 
         impl World {
-            pub(crate) fn new(base: String, seed: Seed) -> World {
+            pub(crate) fn new(base: String, tls_base: String, tls_certificate_pem: String, seed: Seed) -> World {
                 World {
                     base,
+                    tls_base,
+                    tls_certificate_pem,
                     seed,
                     received: Log::default(),
                     faults: Faults::default(),
@@ -100,6 +104,17 @@ impl World {
     /// The seed the world started from.
     pub fn seed(&self) -> Seed {
         self.seed
+    }
+
+    /// The root of the HTTPS port (`https://host:port`), whose certificate
+    /// is [`World::tls_certificate_pem`].
+    pub fn tls_base(&self) -> &str {
+        &self.tls_base
+    }
+
+    /// The self-signed certificate of the HTTPS port, PEM.
+    pub fn tls_certificate_pem(&self) -> &str {
+        &self.tls_certificate_pem
     }
 
     /// The systems served.

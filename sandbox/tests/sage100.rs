@@ -514,8 +514,18 @@ async fn a_stopped_app_pool_answers_503() {
 
 // ---- the local agent (facts §3.2) ----
 
+/// A client that trusts the agent's self-signed certificate, as an
+/// integrator configures it after installing the agent.
+fn agent_client(m: &Value) -> reqwest::Client {
+    let pem = m["agent_certificate_pem"].as_str().unwrap();
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+        .build()
+        .unwrap()
+}
+
 fn agent(m: &Value, path: &str) -> reqwest::RequestBuilder {
-    reqwest::Client::new()
+    agent_client(m)
         .get(format!("{}{path}", m["agent_base_url"].as_str().unwrap()))
         .header(
             m["agent_api_key_header"].as_str().unwrap(),
@@ -529,12 +539,13 @@ async fn the_agent_needs_its_api_key() {
     let m = manifest(&sandbox);
     assert_eq!(m["agent_api_key_header"], "X-API-Key");
     let url = format!("{}/items", m["agent_base_url"].as_str().unwrap());
-    let response = reqwest::get(&url).await.unwrap();
+    assert!(url.starts_with("https://"), "{url}");
+    let response = agent_client(&m).get(&url).send().await.unwrap();
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["success"], false);
     assert_eq!(body["errorCode"], "UNAUTHORIZED");
-    let response = reqwest::Client::new()
+    let response = agent_client(&m)
         .get(&url)
         .header("X-API-Key", "wrong")
         .send()
@@ -654,8 +665,9 @@ async fn the_agent_finds_customers_and_creates_sales_orders() {
     assert_eq!(found["customers"][0]["arDivisionNo"], "01", "{found}");
 
     let url = format!("{}/sales-orders", m["agent_base_url"].as_str().unwrap());
+    let client = agent_client(&m);
     let post = |body: Value| {
-        reqwest::Client::new()
+        client
             .post(&url)
             .header("X-API-Key", m["agent_api_key"].as_str().unwrap())
             .json(&body)
@@ -869,5 +881,36 @@ async fn a_lost_answer_after_the_write_is_found_by_get_before_create() {
         .await
         .unwrap();
     assert_eq!(stock["inventory"][0]["quantityOnSalesOrder"], 2.0);
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn the_agent_answers_over_https_only_with_its_own_certificate() {
+    let sandbox = demo().await;
+    let m = manifest(&sandbox);
+    let url = format!("{}/health", m["agent_base_url"].as_str().unwrap());
+    let key = m["agent_api_key"].as_str().unwrap();
+    // A client that does not trust the self-signed certificate cannot connect.
+    let untrusted = reqwest::Client::new()
+        .get(&url)
+        .header("X-API-Key", key)
+        .send()
+        .await;
+    assert!(
+        untrusted.is_err(),
+        "a self-signed certificate must not be trusted by default"
+    );
+    // The same path over plain HTTP is refused.
+    let plain = format!("http://{}/sage100/agent/api/v1/health", sandbox.addr());
+    let response = reqwest::Client::new()
+        .get(&plain)
+        .header("X-API-Key", key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errorCode"], "HTTPS_REQUIRED");
+    assert_eq!(agent(&m, "/health").send().await.unwrap().status(), 200);
     sandbox.stop().await;
 }

@@ -97,7 +97,13 @@ async fn the_sandbox_command_writes_a_manifest_whose_systems_answer() {
     assert_eq!(customers["$resources"].as_array().unwrap().len(), 1);
 
     let s100 = &manifest["sage100"];
-    let items = client
+    // The agent presents a self-signed certificate: trust the one in the manifest.
+    let pem = s100["agent_certificate_pem"].as_str().unwrap();
+    let agent = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let items = agent
         .get(format!(
             "{}/items",
             s100["agent_base_url"].as_str().unwrap()

@@ -97,6 +97,13 @@ struct Refusal {
 
 /// Checks the key and the BOI session; the JSON case to answer in.
 fn check(req: &HttpRequest, state: &State) -> Result<JsonCase, Refusal> {
+    if !req.app_config().secure() {
+        return Err(Refusal {
+            status: StatusCode::FORBIDDEN,
+            code: "HTTPS_REQUIRED",
+            message: "The agent answers over HTTPS only.".into(),
+        });
+    }
     let key = req
         .headers()
         .get(API_KEY_HEADER)

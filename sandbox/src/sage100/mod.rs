@@ -329,14 +329,16 @@ pub fn control_routes(cfg: &mut web::ServiceConfig) {
 pub fn credentials(world: &World) -> serde_json::Value {
     let state = world.sage100();
     let base = world.base_url(crate::System::Sage100);
-    let root = base.strip_suffix(BASE_PATH).unwrap_or(&base);
     let user = state.users.first();
     serde_json::json!({
         "username": user.map(|u| u.username.as_str()).unwrap_or_default(),
         "password": user.map(|u| u.password.as_str()).unwrap_or_default(),
         "company_code": state.company_code,
         "wsdl_url": format!("{base}?wsdl"),
-        "agent_base_url": format!("{root}{AGENT_PATH}"),
+        // The agent is reached over HTTPS only, with the self-signed
+        // certificate a local install presents (facts §3.2).
+        "agent_base_url": format!("{}/{}{AGENT_PATH}", world.tls_base(), crate::System::Sage100.prefix()),
+        "agent_certificate_pem": world.tls_certificate_pem(),
         "agent_api_key": state.agent_api_key,
         "agent_api_key_header": API_KEY_HEADER,
     })
