@@ -5,7 +5,11 @@
 use actix_web::{web, HttpResponse};
 
 use crate::faults::FaultRule;
-use crate::{System, World};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Seed, System, World};
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -69,4 +73,31 @@ async fn clear_received(world: web::Data<World>, system: web::Path<String>) -> H
         }
         None => unknown_system(&system),
     }
+}
+
+/// The seed named in a system's `POST /reset` body (`demo` or `empty`).
+pub fn seed_named(name: &str) -> Result<Seed, String> {
+    match name {
+        "demo" => Ok(Seed::Demo),
+        "empty" => Ok(Seed::Empty),
+        other => Err(format!("unknown seed '{other}' (demo, empty)")),
+    }
+}
+
+/// `current` with the keys of `changes` (a JSON object of `what`) replaced,
+/// validated again as a whole: how the systems' settings and variant
+/// routes take partial updates.
+pub fn merged<T: Serialize + DeserializeOwned>(
+    current: &T,
+    changes: Value,
+    what: &str,
+) -> Result<T, String> {
+    let mut merged = serde_json::to_value(current).map_err(|e| e.to_string())?;
+    let Value::Object(changes) = changes else {
+        return Err(format!("expected a JSON object of {what}"));
+    };
+    for (key, value) in changes {
+        merged[key] = value;
+    }
+    serde_json::from_value(merged).map_err(|e| e.to_string())
 }

@@ -3,8 +3,10 @@
 //! real HTTP against a started sandbox, webhook deliveries captured by an
 //! in-test receiver.
 
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex};
+mod support;
+use support::Receiver;
+
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use base64::Engine;
@@ -129,83 +131,6 @@ async fn error_body(response: reqwest::Response, status: u16) -> Value {
 }
 
 // ---------------------------------------------------------------- receiver
-
-#[derive(Clone, Debug)]
-struct Captured {
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Captured {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Captured>>>,
-    status: Arc<AtomicU16>,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl Receiver {
-    async fn start(status: u16) -> Receiver {
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let answer = Arc::new(AtomicU16::new(status));
-        let (g, a) = (got.clone(), answer.clone());
-        let server = actix_web::HttpServer::new(move || {
-            let (g, a) = (g.clone(), a.clone());
-            actix_web::App::new().default_service(actix_web::web::to(
-                move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
-                    let (g, a) = (g.clone(), a.clone());
-                    async move {
-                        let headers = req
-                            .headers()
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                            .collect();
-                        g.lock().unwrap().push(Captured {
-                            headers,
-                            body: body.to_vec(),
-                        });
-                        let code = actix_web::http::StatusCode::from_u16(a.load(Ordering::SeqCst))
-                            .unwrap();
-                        actix_web::HttpResponse::build(code).finish()
-                    }
-                },
-            ))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind("127.0.0.1:0")
-        .unwrap();
-        let addr = server.addrs()[0];
-        let server = server.run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Receiver {
-            url: format!("http://{addr}/hooks"),
-            got,
-            status: answer,
-            handle,
-        }
-    }
-
-    async fn wait(&self, n: usize) -> Vec<Captured> {
-        for _ in 0..200 {
-            let got = self.got.lock().unwrap().clone();
-            if got.len() >= n {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("receiver got fewer than {n} requests");
-    }
-}
 
 // ------------------------------------------------------------------- OAuth
 

@@ -23,8 +23,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::model::text;
-use super::{Item, ItemWarehouse, Settings, State, User, DEFAULT_DIVISION};
-use crate::{Seed, World};
+use super::{Item, ItemWarehouse, State, User, DEFAULT_DIVISION};
+use crate::World;
 
 /// The routes, under `/_sandbox/sage100`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -53,14 +53,7 @@ async fn get_settings(world: web::Data<World>) -> HttpResponse {
 
 async fn set_settings(world: web::Data<World>, body: web::Json<Value>) -> HttpResponse {
     let mut state = world.sage100();
-    let mut current = serde_json::to_value(&state.settings).unwrap_or_default();
-    let Value::Object(changes) = body.into_inner() else {
-        return bad_request("expected a JSON object of settings");
-    };
-    for (k, v) in changes {
-        current[k] = v;
-    }
-    match serde_json::from_value::<Settings>(current) {
+    match crate::control::merged(&state.settings, body.into_inner(), "settings") {
         Ok(settings) => {
             state.settings = settings;
             HttpResponse::Ok().json(&state.settings)
@@ -75,10 +68,9 @@ struct ResetBody {
 }
 
 async fn reset(world: web::Data<World>, body: web::Json<ResetBody>) -> HttpResponse {
-    let seed = match body.seed.as_str() {
-        "demo" => Seed::Demo,
-        "empty" => Seed::Empty,
-        other => return bad_request(format!("unknown seed '{other}' (demo, empty)")),
+    let seed = match crate::control::seed_named(&body.seed) {
+        Ok(seed) => seed,
+        Err(e) => return bad_request(e),
     };
     let mut state = world.sage100();
     let settings = state.settings.clone();

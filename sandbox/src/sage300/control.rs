@@ -26,9 +26,8 @@ use serde_json::Value;
 use super::ar::Customer;
 use super::entity::{money, Entity};
 use super::ic::{self, Item, ItemPricing};
-use super::variants::Variants;
 use super::{State, HOME_CURRENCY, PRICE_LIST};
-use crate::{Seed, World};
+use crate::World;
 
 /// The routes, under `/_sandbox/sage300`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -62,14 +61,7 @@ async fn get_variants(world: web::Data<World>) -> HttpResponse {
 
 async fn set_variants(world: web::Data<World>, body: web::Json<Value>) -> HttpResponse {
     let mut state = world.sage300();
-    let mut current = serde_json::to_value(&state.variants).unwrap_or_default();
-    let Value::Object(changes) = body.into_inner() else {
-        return bad_request("expected a JSON object of variant options");
-    };
-    for (k, v) in changes {
-        current[k] = v;
-    }
-    match serde_json::from_value::<Variants>(current) {
+    match crate::control::merged(&state.variants, body.into_inner(), "variant options") {
         Ok(variants) => {
             state.variants = variants;
             HttpResponse::Ok().json(&state.variants)
@@ -84,10 +76,9 @@ struct ResetBody {
 }
 
 async fn reset(world: web::Data<World>, body: web::Json<ResetBody>) -> HttpResponse {
-    let seed = match body.seed.as_str() {
-        "demo" => Seed::Demo,
-        "empty" => Seed::Empty,
-        other => return bad_request(format!("unknown seed '{other}' (demo, empty)")),
+    let seed = match crate::control::seed_named(&body.seed) {
+        Ok(seed) => seed,
+        Err(e) => return bad_request(e),
     };
     let mut state = world.sage300();
     let variants = state.variants.clone();

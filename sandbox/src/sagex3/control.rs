@@ -24,9 +24,8 @@ use serde_json::{json, Value};
 
 use super::api1::{customer_from, rows, CLASSES};
 use super::model::{Item, Stock};
-use super::variants::Variants;
 use super::State;
-use crate::{Seed, World};
+use crate::World;
 
 /// The routes, under `/_sandbox/sagex3`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -61,14 +60,7 @@ async fn get_variants(world: web::Data<World>) -> HttpResponse {
 
 async fn set_variants(world: web::Data<World>, body: web::Json<Value>) -> HttpResponse {
     let mut state = world.sagex3();
-    let mut current = serde_json::to_value(&state.variants).unwrap_or_default();
-    let Value::Object(changes) = body.into_inner() else {
-        return bad_request("expected a JSON object of variant options");
-    };
-    for (k, v) in changes {
-        current[k] = v;
-    }
-    match serde_json::from_value::<Variants>(current) {
+    match crate::control::merged(&state.variants, body.into_inner(), "variant options") {
         Ok(variants) => {
             state.variants = variants;
             HttpResponse::Ok().json(&state.variants)
@@ -83,10 +75,9 @@ struct ResetBody {
 }
 
 async fn reset(world: web::Data<World>, body: web::Json<ResetBody>) -> HttpResponse {
-    let seed = match body.seed.as_str() {
-        "demo" => Seed::Demo,
-        "empty" => Seed::Empty,
-        other => return bad_request(format!("unknown seed '{other}' (demo, empty)")),
+    let seed = match crate::control::seed_named(&body.seed) {
+        Ok(seed) => seed,
+        Err(e) => return bad_request(e),
     };
     let mut state = world.sagex3();
     let variants = state.variants.clone();
