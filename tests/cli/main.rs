@@ -50,6 +50,16 @@ webhook_secret = "whsec_never_shown"
     path
 }
 
+/// A child process killed when the test ends, however it ends.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A running `serve`, killed if the test ends without stopping it.
 pub struct Server {
     pub child: Child,

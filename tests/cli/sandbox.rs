@@ -3,7 +3,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::ml_connector;
+use crate::{ml_connector, KillOnDrop};
 
 /// `ml-connector sandbox --seed demo --manifest FILE`: every base URL in the
 /// manifest answers a request authenticated as that system wants, with the
@@ -13,13 +13,15 @@ async fn the_sandbox_command_writes_a_manifest_whose_systems_answer() {
     let dir = tempfile::tempdir().unwrap();
     let manifest_file = dir.path().join("m.json");
     let started = Instant::now();
-    let mut child = ml_connector()
-        .args(["sandbox", "--seed", "demo", "--manifest"])
-        .arg(&manifest_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        ml_connector()
+            .args(["sandbox", "--seed", "demo", "--manifest"])
+            .arg(&manifest_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let manifest: Value = loop {
         if let Ok(text) = std::fs::read_to_string(&manifest_file) {
             if let Ok(manifest) = serde_json::from_str(&text) {
@@ -220,11 +222,11 @@ async fn the_sandbox_command_writes_a_manifest_whose_systems_answer() {
         .unwrap();
     assert_eq!(refused.status(), 401, "no credentials, no products");
 
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     assert!(std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap()
         .success());
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
 }

@@ -4,7 +4,7 @@ use std::process::Stdio;
 use mlc_store::testing::TestDatabase;
 use mlc_store::{EventStore, NewEvent, StoreOptions};
 
-use crate::{ml_connector, write_config, Server};
+use crate::{ml_connector, write_config, KillOnDrop, Server};
 
 fn events_of(db_args: &[&str], extra: &[&str]) -> String {
     let out = ml_connector()
@@ -150,21 +150,23 @@ async fn events_follow_prints_new_events(backend: &str) {
         )])
         .await
         .unwrap();
-    let mut follow = ml_connector()
-        .args([
-            "--database-url",
-            &db.url,
-            "events",
-            "--follow",
-            "--after",
-            "0",
-            "--instance",
-            "shop",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = lines_of(follow.stdout.take().unwrap());
+    let mut follow = KillOnDrop(
+        ml_connector()
+            .args([
+                "--database-url",
+                &db.url,
+                "events",
+                "--follow",
+                "--after",
+                "0",
+                "--instance",
+                "shop",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = lines_of(follow.0.stdout.take().unwrap());
     let next = || {
         lines
             .recv_timeout(std::time::Duration::from_secs(30))
@@ -201,8 +203,7 @@ async fn events_follow_prints_new_events(backend: &str) {
             && second.contains("unmapped SKU X"),
         "{second}"
     );
-    follow.kill().unwrap();
-    follow.wait().unwrap();
+    drop(follow);
 }
 
 #[tokio::test]
