@@ -1,6 +1,18 @@
-//! Clients of the outside systems, one module per system, behind the ERP,
-//! storefront and fulfilment traits over the canonical model of `mlc-domain`.
+//! Clients of the outside systems, one module per system, behind the ERP and
+//! storefront traits over the canonical model of `mlc-domain`.
 //!
 //! Auth schemes, pagination, rate limits and error decoding live here and
-//! nowhere else. The first connectors (WooCommerce, Sage 300) arrive with the
-//! first seed integration.
+//! nowhere else. Every connector reports failures as a [`ConnectorError`]
+//! that says whether trying again may help, so the process actors never look
+//! at status codes themselves.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod traits;
+
+pub use error::{ConnectorError, OutsideCall};
+pub use traits::{
+    ChannelProduct, ChannelWebhook, Erp, PreparedRequest, ProductUpdate, Storefront, WebhookStatus,
+};
