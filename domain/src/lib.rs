@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod integration;
+pub mod item;
 pub mod mapping;
 pub mod model;
 pub mod order;
