@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod customer;
 pub mod integration;
 pub mod item;
 pub mod mapping;

@@ -5,6 +5,13 @@
 //! process actors build them from channel documents with the instance's
 //! mapping table.
 
+mod rules;
+
+pub use rules::{
+    map_credit_note, map_customer, map_order, new_customer_number, MappingError, MappingRules,
+    MAX_CUSTOMER_NUMBER_LEN,
+};
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 use super::{OrderCommand, OrderDocumentStatus, OrderError, OrderEvent, StatusHistory};
-use crate::model::{DocumentId, InstanceId, Order};
+use crate::model::{DocumentId, InstanceId, Order, Refund};
 
 /// The last failed post attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +28,32 @@ pub struct ScheduledRetry {
     pub attempt: u32,
     /// Not before this time.
     pub not_before: DateTime<Utc>,
+}
+
+/// A refund of the order and where its credit note stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRecord {
+    /// The refund as the channel issued it.
+    pub refund: Refund,
+    /// The ERP credit note number, once posted.
+    pub credit_note_number: Option<String>,
+    /// When the ERP accepted the credit note, once posted.
+    pub posted_at: Option<DateTime<Utc>>,
+    /// Credit note attempts that failed.
+    pub attempts: u32,
+    /// The last failed attempt, if any.
+    pub last_failure: Option<PostFailure>,
+    /// When the next attempt may be made, after a retryable failure.
+    pub not_before: Option<DateTime<Utc>>,
+    /// Why the credit note is parked, if it is.
+    pub park_reason: Option<String>,
+}
+
+impl RefundRecord {
+    /// Whether the refund still needs a credit note: not posted and not parked.
+    pub fn is_pending(&self) -> bool {
+        self.credit_note_number.is_none() && self.park_reason.is_none()
+    }
 }
 
 /// One order of one instance on its way to the ERP. Aggregate id: its
@@ -52,6 +78,8 @@ pub struct OrderDocument {
     park_reason: Option<String>,
     version: u64,
     history: StatusHistory,
+    #[serde(default)]
+    refunds: Vec<RefundRecord>,
 }
 
 impl OrderDocument {
@@ -124,6 +152,24 @@ impl OrderDocument {
     /// The status after each version.
     pub fn history(&self) -> &StatusHistory {
         &self.history
+    }
+
+    /// Every refund recorded, in the order they arrived.
+    pub fn refunds(&self) -> &[RefundRecord] {
+        &self.refunds
+    }
+
+    /// The refund with this `source_id`, if recorded.
+    pub fn refund(&self, refund_id: &str) -> Option<&RefundRecord> {
+        self.refunds
+            .iter()
+            .find(|r| r.refund.source_id == refund_id)
+    }
+
+    /// Refunds still waiting for a credit note (neither posted nor parked).
+    /// Their credit notes are due once the order is posted.
+    pub fn pending_refunds(&self) -> impl Iterator<Item = &RefundRecord> {
+        self.refunds.iter().filter(|r| r.is_pending())
     }
 
     /// Decides which events `command` produces, without applying them: the
@@ -258,7 +304,129 @@ impl OrderDocument {
                 },
                 Some(_),
             ) => self.rewind(to_sequence, requested_by, reason),
+            (OrderCommand::RecordRefund { refund }, Some(_)) => self.record_refund(refund),
+            (
+                OrderCommand::RecordCreditNotePosted {
+                    refund_id,
+                    erp_document_number,
+                    posted_at,
+                },
+                Some(status),
+            ) => {
+                not_blank("erp_document_number", &erp_document_number)?;
+                let record = self.known_refund(&refund_id)?;
+                if let Some(existing) = &record.credit_note_number {
+                    return if *existing == erp_document_number {
+                        Ok(vec![])
+                    } else {
+                        Err(OrderError::CreditNoteAlreadyPosted {
+                            refund_id,
+                            erp_document_number: existing.clone(),
+                        })
+                    };
+                }
+                if status != OrderDocumentStatus::Posted {
+                    return Err(OrderError::InvalidTransition {
+                        action: "record a credit note",
+                        status,
+                    });
+                }
+                // Like an order's posting, a credit note in the ERP is a fact:
+                // recorded even when the credit note was parked meanwhile.
+                Ok(vec![OrderEvent::CreditNotePosted {
+                    refund_id,
+                    erp_document_number,
+                    posted_at,
+                }])
+            }
+            (
+                OrderCommand::RecordCreditNoteFailed {
+                    refund_id,
+                    attempt,
+                    reason,
+                    retryable,
+                    failed_at,
+                    max_attempts,
+                    not_before,
+                },
+                Some(status),
+            ) => {
+                not_blank("reason", &reason)?;
+                if attempt == 0 {
+                    return Err(OrderError::InvalidAttempt);
+                }
+                let record = self.known_refund(&refund_id)?;
+                if let Some(existing) = &record.credit_note_number {
+                    return Err(OrderError::CreditNoteAlreadyPosted {
+                        refund_id,
+                        erp_document_number: existing.clone(),
+                    });
+                }
+                if attempt <= record.attempts {
+                    return Ok(vec![]);
+                }
+                if let Some(park_reason) = &record.park_reason {
+                    return Err(OrderError::CreditNoteIsParked {
+                        refund_id,
+                        reason: park_reason.clone(),
+                    });
+                }
+                let expected = record.attempts.saturating_add(1);
+                if attempt != expected {
+                    return Err(OrderError::AttemptOutOfOrder {
+                        expected,
+                        got: attempt,
+                    });
+                }
+                if status != OrderDocumentStatus::Posted {
+                    return Err(OrderError::InvalidTransition {
+                        action: "record a credit note failure",
+                        status,
+                    });
+                }
+                let park = !retryable || attempt >= max_attempts;
+                let mut events = vec![OrderEvent::CreditNoteFailed {
+                    refund_id: refund_id.clone(),
+                    attempt,
+                    reason: reason.clone(),
+                    retryable,
+                    failed_at,
+                    not_before: (!park).then_some(not_before),
+                }];
+                if park {
+                    let reason = if retryable {
+                        format!("gave up after {attempt} attempts: {reason}")
+                    } else {
+                        reason
+                    };
+                    events.push(OrderEvent::CreditNoteParked { refund_id, reason });
+                }
+                Ok(events)
+            }
         }
+    }
+
+    fn record_refund(&self, refund: Refund) -> Result<Vec<OrderEvent>, OrderError> {
+        not_blank("refund source_id", &refund.source_id)?;
+        let order = self.order.as_ref().ok_or(OrderError::NotReceived)?;
+        if refund.order_source_id != order.source_id {
+            return Err(OrderError::RefundOfAnotherOrder {
+                refund_id: refund.source_id,
+                refund_order: refund.order_source_id,
+                order: order.source_id.clone(),
+            });
+        }
+        if self.refund(&refund.source_id).is_some() {
+            return Ok(vec![]);
+        }
+        Ok(vec![OrderEvent::RefundReceived { refund }])
+    }
+
+    fn known_refund(&self, refund_id: &str) -> Result<&RefundRecord, OrderError> {
+        self.refund(refund_id)
+            .ok_or_else(|| OrderError::UnknownRefund {
+                refund_id: refund_id.to_owned(),
+            })
     }
 
     fn receive(
@@ -421,6 +589,12 @@ impl OrderDocument {
         self.scheduled_retry = None;
         self.park_reason = None;
     }
+
+    fn refund_mut(&mut self, refund_id: &str) -> Option<&mut RefundRecord> {
+        self.refunds
+            .iter_mut()
+            .find(|r| r.refund.source_id == refund_id)
+    }
 }
 
 fn not_blank(field: &'static str, value: &str) -> Result<(), OrderError> {
@@ -524,6 +698,52 @@ impl Aggregate for OrderDocument {
             } => {
                 self.reset_attempts();
                 self.status = Some(restored_status);
+            }
+            OrderEvent::RefundReceived { refund } => self.refunds.push(RefundRecord {
+                refund,
+                credit_note_number: None,
+                posted_at: None,
+                attempts: 0,
+                last_failure: None,
+                not_before: None,
+                park_reason: None,
+            }),
+            OrderEvent::CreditNotePosted {
+                refund_id,
+                erp_document_number,
+                posted_at,
+            } => {
+                if let Some(record) = self.refund_mut(&refund_id) {
+                    record.credit_note_number = Some(erp_document_number);
+                    record.posted_at = Some(posted_at);
+                    record.not_before = None;
+                    record.park_reason = None;
+                }
+            }
+            OrderEvent::CreditNoteFailed {
+                refund_id,
+                attempt,
+                reason,
+                retryable,
+                failed_at,
+                not_before,
+            } => {
+                if let Some(record) = self.refund_mut(&refund_id) {
+                    record.attempts = attempt;
+                    record.last_failure = Some(PostFailure {
+                        attempt,
+                        reason,
+                        retryable,
+                        failed_at,
+                    });
+                    record.not_before = not_before;
+                }
+            }
+            OrderEvent::CreditNoteParked { refund_id, reason } => {
+                if let Some(record) = self.refund_mut(&refund_id) {
+                    record.park_reason = Some(reason);
+                    record.not_before = None;
+                }
             }
         }
         if let Some(status) = self.status {
@@ -1510,5 +1730,270 @@ mod tests {
     #[test]
     fn aggregate_type_is_stable() {
         assert_eq!(OrderDocument::TYPE, "order_document");
+    }
+
+    // --- Refunds and credit notes
+
+    fn refund(id: &str) -> Refund {
+        Refund {
+            source_id: id.into(),
+            order_source_id: "1001".into(),
+            amount: crate::test_fixtures::money("20.00"),
+            reason: Some("damaged".into()),
+            lines: vec![],
+            created_at: at(3, 9),
+        }
+    }
+
+    fn refund_received(id: &str) -> OrderEvent {
+        OrderEvent::RefundReceived { refund: refund(id) }
+    }
+
+    fn note_posted(id: &str) -> OrderEvent {
+        OrderEvent::CreditNotePosted {
+            refund_id: id.into(),
+            erp_document_number: "CN-1".into(),
+            posted_at: at(3, 10),
+        }
+    }
+
+    fn record_note_posted(id: &str, number: &str) -> OrderCommand {
+        OrderCommand::RecordCreditNotePosted {
+            refund_id: id.into(),
+            erp_document_number: number.into(),
+            posted_at: at(3, 10),
+        }
+    }
+
+    fn record_note_failed(attempt: u32, retryable: bool) -> OrderCommand {
+        OrderCommand::RecordCreditNoteFailed {
+            refund_id: "R1".into(),
+            attempt,
+            reason: "ERP busy".into(),
+            retryable,
+            failed_at: at(3, 10),
+            max_attempts: 3,
+            not_before: at(3, 11),
+        }
+    }
+
+    fn note_failed(attempt: u32, retryable: bool, not_before: Option<DateTime<Utc>>) -> OrderEvent {
+        OrderEvent::CreditNoteFailed {
+            refund_id: "R1".into(),
+            attempt,
+            reason: "ERP busy".into(),
+            retryable,
+            failed_at: at(3, 10),
+            not_before,
+        }
+    }
+
+    #[tokio::test]
+    async fn refund_is_recorded_once() {
+        Framework::with(())
+            .given(vec![received(), matched("C-1"), posted(1)])
+            .when_async(OrderCommand::RecordRefund {
+                refund: refund("R1"),
+            })
+            .await
+            .then_expect_events(vec![refund_received("R1")]);
+        Framework::with(())
+            .given(vec![
+                received(),
+                matched("C-1"),
+                posted(1),
+                refund_received("R1"),
+            ])
+            .when_async(OrderCommand::RecordRefund {
+                refund: refund("R1"),
+            })
+            .await
+            .then_expect_events(vec![]);
+    }
+
+    #[tokio::test]
+    async fn refund_before_posting_is_recorded_and_waits() {
+        Framework::with(())
+            .given(vec![received()])
+            .when_async(OrderCommand::RecordRefund {
+                refund: refund("R1"),
+            })
+            .await
+            .then_expect_events(vec![refund_received("R1")]);
+    }
+
+    #[tokio::test]
+    async fn refund_of_another_order_is_refused() {
+        let mut other = refund("R1");
+        other.order_source_id = "9".into();
+        Framework::with(())
+            .given(vec![received()])
+            .when_async(OrderCommand::RecordRefund { refund: other })
+            .await
+            .then_expect_error_message("refund 'R1' is of order '9', not of order '1001'");
+        Framework::with(())
+            .given_no_previous_events()
+            .when_async(OrderCommand::RecordRefund {
+                refund: refund("R1"),
+            })
+            .await
+            .then_expect_error_message("no order has been received for this document yet");
+    }
+
+    #[tokio::test]
+    async fn credit_note_is_posted_once() {
+        let given = vec![received(), matched("C-1"), posted(1), refund_received("R1")];
+        Framework::with(())
+            .given(given.clone())
+            .when_async(record_note_posted("R1", "CN-1"))
+            .await
+            .then_expect_events(vec![note_posted("R1")]);
+        let mut done = given;
+        done.push(note_posted("R1"));
+        Framework::with(())
+            .given(done.clone())
+            .when_async(record_note_posted("R1", "CN-1"))
+            .await
+            .then_expect_events(vec![]);
+        Framework::with(())
+            .given(done)
+            .when_async(record_note_posted("R1", "CN-2"))
+            .await
+            .then_expect_error_message(
+                "the credit note of refund 'R1' is already posted as 'CN-1'",
+            );
+    }
+
+    #[tokio::test]
+    async fn credit_note_needs_a_received_refund_of_a_posted_order() {
+        Framework::with(())
+            .given(vec![received(), matched("C-1"), posted(1)])
+            .when_async(record_note_posted("R9", "CN-1"))
+            .await
+            .then_expect_error_message("no refund 'R9' has been recorded for this order");
+        Framework::with(())
+            .given(vec![received(), refund_received("R1")])
+            .when_async(record_note_posted("R1", "CN-1"))
+            .await
+            .then_expect_error_message(
+                "cannot record a credit note while the order document is received",
+            );
+    }
+
+    #[tokio::test]
+    async fn retryable_credit_note_failure_waits_for_the_next_attempt() {
+        Framework::with(())
+            .given(vec![
+                received(),
+                matched("C-1"),
+                posted(1),
+                refund_received("R1"),
+            ])
+            .when_async(record_note_failed(1, true))
+            .await
+            .then_expect_events(vec![note_failed(1, true, Some(at(3, 11)))]);
+    }
+
+    #[tokio::test]
+    async fn repeated_credit_note_failure_changes_nothing() {
+        Framework::with(())
+            .given(vec![
+                received(),
+                matched("C-1"),
+                posted(1),
+                refund_received("R1"),
+                note_failed(1, true, Some(at(3, 11))),
+            ])
+            .when_async(record_note_failed(1, true))
+            .await
+            .then_expect_events(vec![]);
+    }
+
+    #[tokio::test]
+    async fn permanent_credit_note_failure_parks_it() {
+        Framework::with(())
+            .given(vec![
+                received(),
+                matched("C-1"),
+                posted(1),
+                refund_received("R1"),
+            ])
+            .when_async(record_note_failed(1, false))
+            .await
+            .then_expect_events(vec![
+                note_failed(1, false, None),
+                OrderEvent::CreditNoteParked {
+                    refund_id: "R1".into(),
+                    reason: "ERP busy".into(),
+                },
+            ]);
+    }
+
+    #[tokio::test]
+    async fn last_credit_note_attempt_parks_it() {
+        Framework::with(())
+            .given(vec![
+                received(),
+                matched("C-1"),
+                posted(1),
+                refund_received("R1"),
+                note_failed(1, true, Some(at(3, 11))),
+                note_failed(2, true, Some(at(3, 11))),
+            ])
+            .when_async(record_note_failed(3, true))
+            .await
+            .then_expect_events(vec![
+                note_failed(3, true, None),
+                OrderEvent::CreditNoteParked {
+                    refund_id: "R1".into(),
+                    reason: "gave up after 3 attempts: ERP busy".into(),
+                },
+            ]);
+    }
+
+    #[tokio::test]
+    async fn credit_note_failure_out_of_order_is_refused() {
+        Framework::with(())
+            .given(vec![
+                received(),
+                matched("C-1"),
+                posted(1),
+                refund_received("R1"),
+            ])
+            .when_async(record_note_failed(2, true))
+            .await
+            .then_expect_error_message("attempt 2 is out of order: the next attempt is 1");
+    }
+
+    #[test]
+    fn state_lists_refunds_pending_a_credit_note() {
+        let document = state(vec![
+            received(),
+            matched("C-1"),
+            posted(1),
+            refund_received("R1"),
+            refund_received("R2"),
+            refund_received("R3"),
+            note_posted("R1"),
+            OrderEvent::CreditNoteParked {
+                refund_id: "R3".into(),
+                reason: "bad".into(),
+            },
+        ]);
+        let pending: Vec<_> = document
+            .pending_refunds()
+            .map(|r| r.refund.source_id.as_str())
+            .collect();
+        assert_eq!(pending, ["R2"]);
+        assert_eq!(
+            document.refund("R1").unwrap().credit_note_number.as_deref(),
+            Some("CN-1")
+        );
+        assert_eq!(document.refunds().len(), 3);
+        let json = serde_json::to_string(&document).unwrap();
+        assert_eq!(
+            serde_json::from_str::<OrderDocument>(&json).unwrap(),
+            document
+        );
     }
 }

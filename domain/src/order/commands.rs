@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{InstanceId, Order};
+use crate::model::{InstanceId, Order, Refund};
 
 /// A command to the order document aggregate of one order of one instance.
 ///
@@ -84,5 +84,39 @@ pub enum OrderCommand {
         requested_by: String,
         /// Why.
         reason: String,
+    },
+    /// A refund of the order was issued in the channel. Recorded once per
+    /// refund `source_id`; a repeat changes nothing. Refunds may arrive
+    /// before the order is posted: their credit notes wait for the posting.
+    RecordRefund {
+        /// The refund, in the canonical model.
+        refund: Refund,
+    },
+    /// The ERP accepted the credit note of a received refund of the posted order.
+    RecordCreditNotePosted {
+        /// The refund's `source_id`.
+        refund_id: String,
+        /// The ERP's credit note number.
+        erp_document_number: String,
+        /// When the ERP accepted it.
+        posted_at: DateTime<Utc>,
+    },
+    /// A credit note attempt failed. A permanent failure, or a failure of
+    /// attempt `max_attempts`, parks the credit note with the reason.
+    RecordCreditNoteFailed {
+        /// The refund's `source_id`.
+        refund_id: String,
+        /// Which attempt failed, from 1; a repeat of a recorded attempt changes nothing.
+        attempt: u32,
+        /// What went wrong, in the ERP's words.
+        reason: String,
+        /// Whether trying again may succeed.
+        retryable: bool,
+        /// When it failed.
+        failed_at: DateTime<Utc>,
+        /// The attempts allowed in all (the instance's retry policy).
+        max_attempts: u32,
+        /// When the next attempt may be made, if the credit note is not parked.
+        not_before: DateTime<Utc>,
     },
 }

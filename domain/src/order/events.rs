@@ -6,7 +6,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::OrderDocumentStatus;
-use crate::model::{DocumentId, Order, ValidationError};
+use crate::model::{DocumentId, Order, Refund, ValidationError};
 
 /// An event of the order document aggregate. Orders are boxed because one is
 /// over a kilobyte and would make every event that large.
@@ -103,6 +103,44 @@ pub enum OrderEvent {
         /// Why.
         reason: String,
     },
+    /// A refund of the order was recorded; it needs a credit note once the
+    /// order is posted.
+    RefundReceived {
+        /// The refund.
+        refund: Refund,
+    },
+    /// The ERP accepted the credit note of a refund.
+    CreditNotePosted {
+        /// The refund's `source_id`.
+        refund_id: String,
+        /// The ERP's credit note number.
+        erp_document_number: String,
+        /// When the ERP accepted it.
+        posted_at: DateTime<Utc>,
+    },
+    /// A credit note attempt failed.
+    CreditNoteFailed {
+        /// The refund's `source_id`.
+        refund_id: String,
+        /// Which attempt failed.
+        attempt: u32,
+        /// What went wrong.
+        reason: String,
+        /// Whether trying again may succeed.
+        retryable: bool,
+        /// When it failed.
+        failed_at: DateTime<Utc>,
+        /// When the next attempt may be made; `None` when the failure parks
+        /// the credit note (a `CreditNoteParked` follows).
+        not_before: Option<DateTime<Utc>>,
+    },
+    /// The credit note of a refund was set aside for an operator.
+    CreditNoteParked {
+        /// The refund's `source_id`.
+        refund_id: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl DomainEvent for OrderEvent {
@@ -119,6 +157,10 @@ impl DomainEvent for OrderEvent {
             OrderEvent::Parked { .. } => "Parked",
             OrderEvent::ReplayRequested { .. } => "ReplayRequested",
             OrderEvent::Rewound { .. } => "Rewound",
+            OrderEvent::RefundReceived { .. } => "RefundReceived",
+            OrderEvent::CreditNotePosted { .. } => "CreditNotePosted",
+            OrderEvent::CreditNoteFailed { .. } => "CreditNoteFailed",
+            OrderEvent::CreditNoteParked { .. } => "CreditNoteParked",
         }
         .to_owned()
     }
@@ -203,5 +245,39 @@ pub enum OrderError {
         to_sequence: u64,
         /// The document's current version.
         version: u64,
+    },
+    /// A refund of another order was delivered to this document.
+    #[error("refund '{refund_id}' is of order '{refund_order}', not of order '{order}'")]
+    RefundOfAnotherOrder {
+        /// The refund's id.
+        refund_id: String,
+        /// The order the refund names.
+        refund_order: String,
+        /// This document's order.
+        order: String,
+    },
+    /// A credit note was reported for a refund that was never recorded.
+    #[error("no refund '{refund_id}' has been recorded for this order")]
+    UnknownRefund {
+        /// The refund id given.
+        refund_id: String,
+    },
+    /// The refund's credit note is already in the ERP under another number.
+    #[error(
+        "the credit note of refund '{refund_id}' is already posted as '{erp_document_number}'"
+    )]
+    CreditNoteAlreadyPosted {
+        /// The refund's id.
+        refund_id: String,
+        /// The ERP credit note number recorded.
+        erp_document_number: String,
+    },
+    /// The refund's credit note is parked; it needs an operator.
+    #[error("the credit note of refund '{refund_id}' is parked: {reason}")]
+    CreditNoteIsParked {
+        /// The refund's id.
+        refund_id: String,
+        /// Why it was parked.
+        reason: String,
     },
 }

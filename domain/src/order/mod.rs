@@ -10,7 +10,7 @@ mod events;
 mod status;
 mod status_history;
 
-pub use aggregate::{OrderDocument, PostFailure, ScheduledRetry};
+pub use aggregate::{OrderDocument, PostFailure, RefundRecord, ScheduledRetry};
 pub use commands::OrderCommand;
 pub use events::{OrderError, OrderEvent};
 pub use status::OrderDocumentStatus;
