@@ -4,3 +4,7 @@
 //!
 //! The first actors (post to ERP, stock and price push, webhook health) arrive
 //! with the first seed integration.
+
+pub mod backfill;
+pub mod stock;
+pub mod webhooks;
