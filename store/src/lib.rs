@@ -13,14 +13,17 @@
 
 mod append;
 mod checkpoint;
+mod command_bus;
 mod database;
 mod error;
 mod event;
 mod read;
 mod repository;
+mod streams;
 mod subscription;
 mod wake;
 
+pub use command_bus::{CommandBus, CommandBusOptions, CommandBusStats, CommandError, Executed};
 pub use database::{sqlite_url_in, Backend, EventStore, StoreOptions};
 pub use error::StoreError;
 pub use event::{NewEvent, Position, StoredEvent};

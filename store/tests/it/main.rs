@@ -2,6 +2,7 @@
 //! each with a database of its own.
 
 mod append;
+mod command_bus;
 mod commit_order;
 mod cqrs;
 mod crash;
