@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod customer;
+pub mod delivery;
 pub mod integration;
 pub mod item;
 pub mod mapping;
