@@ -11,6 +11,7 @@
 
 mod error;
 mod traits;
+pub mod woocommerce;
 
 pub use error::{ConnectorError, OutsideCall};
 pub use traits::{

@@ -1,0 +1,3 @@
+//! WooCommerce (REST API `wc/v3`): webhook verification and decoding.
+
+pub mod webhook;

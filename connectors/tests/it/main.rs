@@ -1,0 +1,4 @@
+//! Connector tests against the in-process sandbox, over real HTTP.
+
+mod capture;
+mod support;
