@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::Aggregate;
 use mlc_connectors::{ConnectorError, Erp, ProductUpdate, Storefront};
 use mlc_domain::integration::{Integration, IntegrationCommand, PollCursor};
-use mlc_domain::item::{ItemCommand, ItemDocument};
+use mlc_domain::item::{ItemCommand, ItemDocument, ItemError, ItemEvent};
 use mlc_domain::mapping::ErpItemState;
 use mlc_domain::model::{InstanceId, Sku};
-use mlc_store::EventStore;
+use mlc_store::{CommandBus, CommandError, EventStore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +37,9 @@ pub struct StockPollerDeps {
     pub price_list: Option<String>,
     /// The ERP locations whose quantities are summed (all when empty).
     pub locations: Vec<String>,
+    /// The batching command path for item documents, when the process runs
+    /// one; without it each item is recorded with its own load and append.
+    pub bus: Option<CommandBus<ItemDocument>>,
 }
 
 /// What one poll did.
@@ -171,36 +175,49 @@ impl StockPoller {
             .map_err(StockError::Erp)?;
         summary.read = states.len();
 
-        // Record what the ERP says; keep the items due for a push.
-        let mut pending: Vec<(ErpItemState, ItemDocument)> = Vec::new();
+        // Decide every observation on the item documents as they stand
+        // (loaded in one query), record the changes, keep what is due.
         let mut latest: Option<NaiveDate> = None;
+        let mut observed = Vec::with_capacity(states.len());
         for state in states {
-            let observed_at = Utc::now();
-            let id = match ItemDocument::id_of(instance, &state.item_number) {
-                Ok(id) => id.to_string(),
+            match ItemDocument::id_of(instance, &state.item_number) {
+                Ok(id) => observed.push((id.to_string(), state)),
                 Err(e) => {
                     tracing::warn!(%instance, item = %state.item_number, error = %e, "ERP item skipped");
                     summary.invalid += 1;
-                    continue;
                 }
-            };
+            }
+        }
+        let ids: Vec<&str> = observed.iter().map(|(id, _)| id.as_str()).collect();
+        let mut documents = self.load_items(&ids).await?;
+        let observed_at = Utc::now();
+        let mut commands = Vec::new();
+        let mut pending: Vec<(ErpItemState, ItemDocument)> = Vec::new();
+        for (id, state) in observed {
+            let document = documents.remove(&id).unwrap_or_default();
             let command = ItemCommand::ObserveErpItem {
                 instance: instance.clone(),
                 state: state.clone(),
                 observed_at,
             };
-            let (document, appended) = self
-                .items
-                .execute(&id, |doc| doc.decide(command.clone()))
-                .await?;
+            let (document, changed) = match decided(document, command.clone()) {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    tracing::warn!(%instance, %id, error = %e, "ERP item refused");
+                    summary.invalid += 1;
+                    continue;
+                }
+            };
             latest = latest.max(Some(state.last_maintained));
-            if appended > 0 {
+            if changed {
                 summary.changed += 1;
+                commands.push((id, command));
             }
             if document.pending_push() {
                 pending.push((state, document));
             }
         }
+        self.record_all(commands).await?;
         summary.pending = pending.len();
 
         let held = self.push(&pending, &mut summary).await?;
@@ -265,18 +282,18 @@ impl StockPoller {
 
         let mut updates = Vec::new();
         let mut batch = Vec::new();
+        let mut commands = Vec::new();
         for entry in pending {
             let (_, document) = entry;
             let observed = document.observed().expect("a pending item was observed");
             let Some(product) = by_sku.get(observed.sku.as_str()) else {
-                self.record(
-                    document,
+                commands.push((
+                    id_of(document),
                     ItemCommand::RecordNotInChannel {
                         sku: observed.sku.clone(),
                         checked_at: Utc::now(),
                     },
-                )
-                .await?;
+                ));
                 summary.not_in_channel += 1;
                 continue;
             };
@@ -286,7 +303,7 @@ impl StockPoller {
                 .filter(|q| product.stock_quantity != Some(*q));
             if price.is_none() && stock_quantity.is_none() {
                 // The store already shows it: record, write nothing.
-                self.record_pushed(document, &product.id).await?;
+                commands.push(pushed(document, &product.id));
                 summary.already_current += 1;
                 continue;
             }
@@ -298,17 +315,20 @@ impl StockPoller {
             batch.push(entry);
         }
         if updates.is_empty() {
+            self.record_all(commands).await?;
             return Ok(None);
         }
         match self.deps.storefront.update_products(&updates).await {
             Ok(()) => {
                 for ((_, document), update) in batch.iter().zip(&updates) {
-                    self.record_pushed(document, &update.product.id).await?;
+                    commands.push(pushed(document, &update.product.id));
                 }
                 summary.written += updates.len();
+                self.record_all(commands).await?;
                 Ok(None)
             }
             Err(e) => {
+                self.record_all(commands).await?;
                 self.record_failures(&batch, &e, summary).await?;
                 Ok(batch.iter().map(|(s, _)| s.last_maintained).min())
             }
@@ -322,52 +342,122 @@ impl StockPoller {
         summary: &mut PollSummary,
     ) -> Result<(), StockError> {
         tracing::warn!(instance = %self.deps.instance, items = items.len(), %error, "stock push failed");
-        for (_, document) in items {
-            self.record(
-                document,
-                ItemCommand::RecordPushFailed {
-                    reason: error.to_string(),
-                    retryable: error.is_retryable(),
-                    failed_at: Utc::now(),
-                },
-            )
-            .await?;
-            summary.failed += 1;
+        let failed_at = Utc::now();
+        let commands = items
+            .iter()
+            .map(|(_, document)| {
+                (
+                    id_of(document),
+                    ItemCommand::RecordPushFailed {
+                        reason: error.to_string(),
+                        retryable: error.is_retryable(),
+                        failed_at,
+                    },
+                )
+            })
+            .collect();
+        summary.failed += items.len();
+        self.record_all(commands).await
+    }
+
+    /// The item documents named in `ids`, in one query (absent ones are new).
+    async fn load_items(&self, ids: &[&str]) -> Result<HashMap<String, ItemDocument>, StockError> {
+        let streams = self
+            .deps
+            .store
+            .load_streams(ItemDocument::TYPE, ids)
+            .await
+            .map_err(|e| store_error("*", e.to_string()))?;
+        let mut documents = HashMap::with_capacity(streams.len());
+        for (id, events) in streams {
+            let mut document = ItemDocument::default();
+            for event in events {
+                let event: ItemEvent = event
+                    .payload_as()
+                    .map_err(|e| store_error(&id, format!("unreadable event: {e}")))?;
+                document.apply(event);
+            }
+            documents.insert(id, document);
+        }
+        Ok(documents)
+    }
+
+    /// Records every command, through the command bus when there is one.
+    async fn record_all(&self, commands: Vec<(String, ItemCommand)>) -> Result<(), StockError> {
+        if commands.is_empty() {
+            return Ok(());
+        }
+        match &self.deps.bus {
+            Some(bus) => {
+                let sent = commands
+                    .iter()
+                    .map(|(id, command)| bus.execute(id, command.clone(), serde_json::Map::new()));
+                let results = futures::future::join_all(sent).await;
+                for ((id, _), result) in commands.iter().zip(results) {
+                    result.map_err(|e| bus_error(id, e))?;
+                }
+            }
+            None => {
+                for (id, command) in commands {
+                    self.items
+                        .execute(&id, |doc| doc.decide(command.clone()))
+                        .await?;
+                }
+            }
         }
         Ok(())
     }
+}
 
-    async fn record_pushed(
-        &self,
-        document: &ItemDocument,
-        product_id: &str,
-    ) -> Result<(), StockError> {
-        let observed = document.observed().expect("a pending item was observed");
-        self.record(
-            document,
-            ItemCommand::RecordPushed {
-                price: observed.price,
-                stock_quantity: observed.quantity_available,
-                product_id: product_id.to_owned(),
-                pushed_at: Utc::now(),
-            },
-        )
-        .await
+/// The document after `command`, and whether it changed.
+fn decided(
+    mut document: ItemDocument,
+    command: ItemCommand,
+) -> Result<(ItemDocument, bool), ItemError> {
+    let events = document.decide(command)?;
+    let changed = !events.is_empty();
+    for event in events {
+        document.apply(event);
     }
+    Ok((document, changed))
+}
 
-    async fn record(
-        &self,
-        document: &ItemDocument,
-        command: ItemCommand,
-    ) -> Result<(), StockError> {
-        let id = document
-            .id()
-            .expect("an observed item has an id")
-            .to_string();
-        self.items
-            .execute(&id, |doc| doc.decide(command.clone()))
-            .await?;
-        Ok(())
+fn id_of(document: &ItemDocument) -> String {
+    document
+        .id()
+        .expect("an observed item has an id")
+        .to_string()
+}
+
+fn pushed(document: &ItemDocument, product_id: &str) -> (String, ItemCommand) {
+    let observed = document.observed().expect("a pending item was observed");
+    (
+        id_of(document),
+        ItemCommand::RecordPushed {
+            price: observed.price,
+            stock_quantity: observed.quantity_available,
+            product_id: product_id.to_owned(),
+            pushed_at: Utc::now(),
+        },
+    )
+}
+
+fn store_error(id: &str, message: String) -> DocumentError {
+    DocumentError::Store {
+        aggregate: ItemDocument::TYPE,
+        id: id.to_owned(),
+        message,
+    }
+}
+
+fn bus_error(id: &str, e: CommandError<ItemError>) -> DocumentError {
+    match e {
+        CommandError::Refused(e) => DocumentError::Refused {
+            aggregate: ItemDocument::TYPE,
+            id: id.to_owned(),
+            message: e.to_string(),
+        },
+        other => store_error(id, other.to_string()),
     }
 }
 
