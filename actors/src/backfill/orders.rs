@@ -4,11 +4,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
 use mlc_connectors::{ConnectorError, Storefront};
 use mlc_domain::integration::{Integration, IntegrationCommand, PollCursor};
 use mlc_domain::model::{DocumentId, InstanceId};
 use mlc_domain::order::{OrderCommand, OrderDocument};
-use mlc_store::EventStore;
+use mlc_store::{CommandBus, CommandError, EventStore};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +36,10 @@ pub struct OrderBackfillDeps {
     /// How far before the cursor each run starts again, for orders whose
     /// modification time the store wrote a little late. Default five minutes.
     pub overlap: Duration,
+    /// The batching command path for order documents, when the process
+    /// runs one (the webhook intake's); without it each order is recorded
+    /// with its own load and append.
+    pub bus: Option<CommandBus<OrderDocument>>,
 }
 
 impl OrderBackfillDeps {
@@ -52,6 +57,7 @@ impl OrderBackfillDeps {
             interval,
             lookback: Duration::from_secs(24 * 60 * 60),
             overlap: Duration::from_secs(5 * 60),
+            bus: None,
         }
     }
 }
@@ -199,12 +205,8 @@ impl OrderBackfill {
                 order: Box::new(order),
                 received_at: Utc::now(),
             };
-            match self
-                .orders
-                .execute(&id, |doc| doc.decide(command.clone()))
-                .await
-            {
-                Ok((_, appended)) => {
+            match self.receive(&id, command).await {
+                Ok(appended) => {
                     if appended > 0 {
                         summary.recorded += 1;
                     }
@@ -241,6 +243,32 @@ impl OrderBackfill {
             "order backfill"
         );
         Ok(summary)
+    }
+}
+
+impl OrderBackfill {
+    /// Records one order; returns how many events it appended.
+    async fn receive(&self, id: &str, command: OrderCommand) -> Result<usize, DocumentError> {
+        match &self.deps.bus {
+            Some(bus) => match bus.execute(id, command, serde_json::Map::new()).await {
+                Ok(executed) => Ok(executed.events()),
+                Err(CommandError::Refused(e)) => Err(DocumentError::Refused {
+                    aggregate: OrderDocument::TYPE,
+                    id: id.to_owned(),
+                    message: e.to_string(),
+                }),
+                Err(other) => Err(DocumentError::Store {
+                    aggregate: OrderDocument::TYPE,
+                    id: id.to_owned(),
+                    message: other.to_string(),
+                }),
+            },
+            None => self
+                .orders
+                .execute(id, |doc| doc.decide(command.clone()))
+                .await
+                .map(|(_, appended)| appended),
+        }
     }
 }
 
