@@ -113,6 +113,7 @@ pub(crate) fn instance(i: &InstanceConfig) -> String {
     c.opt("mapping.price_list", m.price_list.as_deref());
     c.field("mapping.order_document", m.order_document.as_str());
     c.field("mapping.reference_field", &m.reference_field);
+    c.opt("mapping.reference_prefix", m.reference_prefix.as_deref());
     c.opt(
         "mapping.default_customer_group",
         m.default_customer_group.as_deref(),

@@ -38,6 +38,9 @@ pub struct ServiceConfig {
     /// `log_level`: a `tracing` filter such as `info` or `info,mlc_actors=debug`.
     /// Default `info`.
     pub log_level: String,
+    /// `public_url`: where the outside systems reach this service (webhook
+    /// delivery URLs are built from it). Default `http://{listen}/`.
+    pub public_url: Option<url::Url>,
 }
 
 /// A database URL. Kept secret because a PostgreSQL URL usually carries a password.
@@ -416,6 +419,9 @@ pub struct Mapping {
     pub order_document: OrderDocument,
     /// `reference_field`: ERP document field that stores the channel order number. Default `OrderReference`.
     pub reference_field: String,
+    /// `reference_prefix`: put before the store's order number in the ERP's
+    /// reference field (and credit note references), e.g. `"WC-"`. Default none.
+    pub reference_prefix: Option<String>,
     /// `default_customer_group`: ERP customer group for new customers whose group is not mapped.
     pub default_customer_group: Option<String>,
 }

@@ -18,6 +18,7 @@ const SERVICE_KEYS: &[&str] = &[
     "database_url",
     "log_format",
     "log_level",
+    "public_url",
 ];
 const INSTANCE_KEYS: &[&str] = &[
     "erp",
@@ -39,6 +40,7 @@ const MAPPING_KEYS: &[&str] = &[
     "price_list",
     "order_document",
     "reference_field",
+    "reference_prefix",
     "default_customer_group",
 ];
 const SCHEDULE_KEYS: &[&str] = &[
@@ -215,7 +217,9 @@ fn read_service(ctx: &mut Ctx<'_>, path: &str, value: &Value) -> Option<ServiceC
         )
     });
     let log_level = ctx.required(&f, "log_level", read_log_level);
-    if !(database_ok && data_dir_ok) {
+    let public_url = ctx.optional(&f, "public_url", Ctx::http_url);
+    let public_url_ok = !f.has("public_url") || public_url.is_some();
+    if !(database_ok && data_dir_ok && public_url_ok) {
         return None;
     }
     Some(ServiceConfig {
@@ -224,6 +228,7 @@ fn read_service(ctx: &mut Ctx<'_>, path: &str, value: &Value) -> Option<ServiceC
         database_url,
         log_format: log_format?,
         log_level: log_level?,
+        public_url,
     })
 }
 
@@ -608,8 +613,10 @@ fn read_mapping(ctx: &mut Ctx<'_>, path: &str, value: &Value) -> Option<Mapping>
     };
     let price_list = ctx.optional(&f, "price_list", Ctx::string);
     let default_customer_group = ctx.optional(&f, "default_customer_group", Ctx::string);
+    let reference_prefix = ctx.optional(&f, "reference_prefix", Ctx::string);
     let optional_ok = (!f.has("price_list") || price_list.is_some())
-        && (!f.has("default_customer_group") || default_customer_group.is_some());
+        && (!f.has("default_customer_group") || default_customer_group.is_some())
+        && (!f.has("reference_prefix") || reference_prefix.is_some());
     let order_document = ctx.required(&f, "order_document", |c, p, v| {
         c.choice(
             p,
@@ -635,6 +642,7 @@ fn read_mapping(ctx: &mut Ctx<'_>, path: &str, value: &Value) -> Option<Mapping>
         price_list,
         order_document: order_document?,
         reference_field: reference_field?,
+        reference_prefix,
         default_customer_group,
     })
 }

@@ -519,7 +519,7 @@ fn unknown_keys_get_suggestions() {
     let mut lines: Vec<String> = e.iter().map(ToString::to_string).collect();
     lines.sort();
     let mut expected = vec![
-            "service.frobnicate: unknown key; expected one of \"listen\", \"data_dir\", \"database_url\", \"log_format\", \"log_level\"",
+            "service.frobnicate: unknown key; expected one of \"listen\", \"data_dir\", \"database_url\", \"log_format\", \"log_level\", \"public_url\"",
             "service.listen_addr: unknown key; did you mean \"listen\"?",
             "instances.shop-eu.mapping.sku: unknown key; did you mean \"skus\"?",
             "instances.shop-eu.schedules.stock_pol: unknown key; did you mean \"stock_poll\"?",
