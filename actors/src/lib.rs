@@ -6,5 +6,6 @@
 //! with the first seed integration.
 
 pub mod backfill;
+pub mod orders;
 pub mod stock;
 pub mod webhooks;

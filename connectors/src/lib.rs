@@ -10,6 +10,8 @@
 #![warn(missing_docs)]
 
 mod error;
+mod http;
+pub mod sage300;
 mod traits;
 pub mod woocommerce;
 

@@ -1,4 +1,5 @@
 //! Connector tests against the in-process sandbox, over real HTTP.
 
 mod capture;
+mod sage300;
 mod support;
