@@ -1,0 +1,100 @@
+//! Following the event log for orders whose refunds must be fetched.
+
+use std::sync::Arc;
+
+use cqrs_es::Aggregate;
+use mlc_connectors::Storefront;
+use mlc_domain::model::{InstanceId, OrderStatus};
+use mlc_domain::order::{OrderCommand, OrderDocument, OrderEvent};
+use mlc_store::{CommandBus, EventStore, Handler, HandlerError, StoredEvent};
+use serde_json::{json, Value};
+
+/// A subscriber (named by [`super::OrderWorker::refunds_subscriber`]) that,
+/// when an order of its instance is revised after posting (or posted while
+/// refunded in the channel), reads the order's refunds from the store and
+/// records each new one (`RecordRefund`). The order worker then posts their
+/// credit notes. A storefront failure that may pass is retried by the
+/// subscription; a permanent one is logged and the event passed over.
+pub struct RefundWatcher {
+    store: EventStore,
+    bus: CommandBus<OrderDocument>,
+    instance: InstanceId,
+    storefront: Arc<dyn Storefront>,
+}
+
+impl RefundWatcher {
+    /// A watcher of `instance`'s orders.
+    pub fn new(
+        store: EventStore,
+        bus: CommandBus<OrderDocument>,
+        instance: InstanceId,
+        storefront: Arc<dyn Storefront>,
+    ) -> Self {
+        RefundWatcher {
+            store,
+            bus,
+            instance,
+            storefront,
+        }
+    }
+
+    async fn document(&self, id: &str) -> Result<OrderDocument, HandlerError> {
+        let mut streams = self.store.load_streams(OrderDocument::TYPE, &[id]).await?;
+        let mut document = OrderDocument::default();
+        for event in streams.remove(id).unwrap_or_default() {
+            document.apply(event.payload_as::<OrderEvent>()?);
+        }
+        Ok(document)
+    }
+}
+
+impl Handler for RefundWatcher {
+    async fn handle(&mut self, event: &StoredEvent) -> Result<(), HandlerError> {
+        if event.aggregate_type != OrderDocument::TYPE
+            || event.instance() != self.instance.as_str()
+            || !matches!(
+                event.event_type.as_str(),
+                "OrderRevisedAfterPosting" | "PostedToErp"
+            )
+        {
+            return Ok(());
+        }
+        let document = self.document(&event.aggregate_id).await?;
+        let Some(order) = document.order() else {
+            return Ok(());
+        };
+        let latest = document.revision_after_posting().unwrap_or(order);
+        if event.event_type == "PostedToErp" && latest.status != OrderStatus::Refunded {
+            return Ok(());
+        }
+        let refunds = match self.storefront.refunds(&order.source_id).await {
+            Ok(refunds) => refunds,
+            Err(e) if e.is_retryable() => return Err(Box::new(e)),
+            Err(e) => {
+                tracing::warn!(document = %event.aggregate_id, error = %e, "refunds cannot be read; passing over");
+                return Ok(());
+            }
+        };
+        for refund in refunds {
+            if document.refund(&refund.source_id).is_some() {
+                continue;
+            }
+            let Value::Object(metadata) = json!({
+                "actor": "order-worker",
+                "cause": format!("{} at sequence {}", event.event_type, event.sequence),
+                "request": format!("{}: refunds of order {}", self.storefront.system(), order.source_id),
+                "response": format!("refund {} of {} {}", refund.source_id, refund.amount.amount, refund.amount.currency),
+            }) else {
+                unreachable!("a JSON object literal");
+            };
+            self.bus
+                .execute(
+                    &event.aggregate_id,
+                    OrderCommand::RecordRefund { refund },
+                    metadata,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
