@@ -1,6 +1,10 @@
-//! The HTTP surface of ml-connector (actix-web): health and readiness now;
-//! webhook intake, the operator API, the dashboard and `/metrics` join it as
-//! they are built.
+//! The HTTP surface of ml-connector (actix-web): health and readiness, and
+//! the webhook intake ([`webhooks`]); the operator API, the dashboard and
+//! `/metrics` join it as they are built.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -17,6 +21,9 @@ pub struct GatewayState {
     pub store: EventStore,
     /// Live status of every subscription this process runs.
     pub subscriptions: Vec<Arc<Mutex<SubscriptionStatus>>>,
+    /// The webhook intake (`POST /webhooks/{instance}`); `None` serves no
+    /// webhook route.
+    pub webhooks: Option<webhooks::WebhookIntake>,
 }
 
 /// Why the server could not start.
@@ -44,13 +51,24 @@ pub struct Gateway {
 impl Gateway {
     /// Binds `addr` (port 0 picks a free port) with the gateway's routes.
     pub fn bind(addr: SocketAddr, state: GatewayState) -> Result<Gateway, GatewayError> {
+        let intake = state.webhooks.clone();
         let data = web::Data::new(state);
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(routes))
-            // Signals are the binary's: it stops every component in order.
-            .disable_signals()
-            .workers(2)
-            .bind(addr)
-            .map_err(|source| GatewayError::Bind { addr, source })?;
+        let server = HttpServer::new(move || {
+            let intake = intake.clone();
+            App::new()
+                .app_data(data.clone())
+                .configure(routes)
+                .configure(move |cfg| {
+                    if let Some(intake) = intake {
+                        webhooks::configure(cfg, intake);
+                    }
+                })
+        })
+        // Signals are the binary's: it stops every component in order.
+        .disable_signals()
+        .workers(2)
+        .bind(addr)
+        .map_err(|source| GatewayError::Bind { addr, source })?;
         let addr = server.addrs().first().copied().unwrap_or(addr);
         Ok(Gateway {
             server: server.run(),
