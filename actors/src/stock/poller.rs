@@ -12,6 +12,8 @@ use mlc_domain::item::{ItemCommand, ItemDocument, ItemError, ItemEvent};
 use mlc_domain::mapping::ErpItemState;
 use mlc_domain::model::{InstanceId, Sku};
 use mlc_store::{CommandBus, CommandError, EventStore};
+use opentelemetry::metrics::Counter;
+use opentelemetry::KeyValue;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -93,6 +95,42 @@ pub struct StockPoller {
     deps: StockPollerDeps,
     items: Documents<ItemDocument>,
     integration: Documents<Integration>,
+    metrics: Metrics,
+}
+
+/// Counters of the polls, by instance: `mlc.stock.items_changed`,
+/// `mlc.stock.products_written`, `mlc.stock.push_failures`.
+struct Metrics {
+    changed: Counter<u64>,
+    written: Counter<u64>,
+    failed: Counter<u64>,
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let meter = opentelemetry::global::meter("mlc-actors");
+        Metrics {
+            changed: meter
+                .u64_counter("mlc.stock.items_changed")
+                .with_description("ERP items whose price, stock or description changed")
+                .build(),
+            written: meter
+                .u64_counter("mlc.stock.products_written")
+                .with_description("Store products updated with ERP prices and stock")
+                .build(),
+            failed: meter
+                .u64_counter("mlc.stock.push_failures")
+                .with_description("Price and stock pushes the store refused or missed")
+                .build(),
+        }
+    }
+
+    fn record(&self, instance: &InstanceId, summary: &PollSummary) {
+        let attributes = [KeyValue::new("instance", instance.as_str().to_owned())];
+        self.changed.add(summary.changed as u64, &attributes);
+        self.written.add(summary.written as u64, &attributes);
+        self.failed.add(summary.failed as u64, &attributes);
+    }
 }
 
 /// A running [`StockPoller`].
@@ -119,6 +157,7 @@ impl StockPoller {
         Self {
             items: Documents::new(&deps.store),
             integration: Documents::new(&deps.store),
+            metrics: Metrics::new(),
             deps,
         }
     }
@@ -253,6 +292,7 @@ impl StockPoller {
             cursor = ?summary.cursor,
             "stock poll"
         );
+        self.metrics.record(instance, &summary);
         Ok(summary)
     }
 
