@@ -6,6 +6,7 @@
 //! with the first seed integration.
 
 pub mod backfill;
+pub mod operator;
 pub mod orders;
 pub mod stock;
 pub mod webhooks;
