@@ -341,7 +341,17 @@ where
         let mut batch = Vec::with_capacity(self.max_batch);
         while rx.recv_many(&mut batch, self.max_batch).await > 0 {
             let jobs = std::mem::replace(&mut batch, Vec::with_capacity(self.max_batch));
-            self.run_batch(jobs).await;
+            // A panicking `handle` is a bug; it must not stop the writer for
+            // good. The callers not answered yet see `Stopped` (their answers
+            // are dropped); a panic in `handle` comes before the append.
+            let run = std::panic::AssertUnwindSafe(self.run_batch(jobs));
+            if futures::FutureExt::catch_unwind(run).await.is_err() {
+                tracing::error!(
+                    aggregate_type = A::TYPE,
+                    writer = index,
+                    "a command batch panicked; its unanswered commands were not executed"
+                );
+            }
         }
         tracing::debug!(
             aggregate_type = A::TYPE,
