@@ -3,3 +3,4 @@
 mod capture;
 mod sage300;
 mod support;
+mod woocommerce;

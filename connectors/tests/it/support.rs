@@ -92,3 +92,19 @@ impl Control {
         self.post("/faults", rule).await;
     }
 }
+
+/// The WooCommerce settings the manifest gives (plain HTTP: OAuth 1.0a).
+pub fn woo_settings(sb: &Sandbox) -> mlc_connectors::woocommerce::WooCommerceSettings {
+    let m = &sb.manifest()["woocommerce"];
+    mlc_connectors::woocommerce::WooCommerceSettings {
+        base_url: m["base_url"].as_str().unwrap().parse().unwrap(),
+        consumer_key: SecretString::from(m["consumer_key"].as_str().unwrap().to_owned()),
+        consumer_secret: SecretString::from(m["consumer_secret"].as_str().unwrap().to_owned()),
+        timeout: Duration::from_secs(5),
+    }
+}
+
+/// The WooCommerce connector on the sandbox.
+pub fn woo(sb: &Sandbox) -> mlc_connectors::woocommerce::WooCommerce {
+    mlc_connectors::woocommerce::WooCommerce::new(woo_settings(sb)).unwrap()
+}
