@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ pub struct GatewayState {
     /// The webhook intake (`POST /webhooks/{instance}`); `None` serves no
     /// webhook route.
     pub webhooks: Option<webhooks::WebhookIntake>,
+    /// The operator API (`/api/v1`, see [`api`]); `None` serves no API route.
+    pub operator: Option<mlc_actors::operator::Operator>,
 }
 
 /// Why the server could not start.
@@ -52,15 +55,22 @@ impl Gateway {
     /// Binds `addr` (port 0 picks a free port) with the gateway's routes.
     pub fn bind(addr: SocketAddr, state: GatewayState) -> Result<Gateway, GatewayError> {
         let intake = state.webhooks.clone();
+        let operator = state.operator.clone();
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             let intake = intake.clone();
+            let operator = operator.clone();
             App::new()
                 .app_data(data.clone())
                 .configure(routes)
                 .configure(move |cfg| {
                     if let Some(intake) = intake {
                         webhooks::configure(cfg, intake);
+                    }
+                })
+                .configure(move |cfg| {
+                    if let Some(operator) = operator {
+                        api::configure(cfg, operator);
                     }
                 })
         })

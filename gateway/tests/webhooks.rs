@@ -52,6 +52,7 @@ impl Intake {
             store: store.clone(),
             subscriptions: vec![],
             webhooks: Some(intake),
+            operator: None,
         };
         let gateway = Gateway::bind(SocketAddr::from(([127, 0, 0, 1], 0)), state).unwrap();
         let url = format!("http://{}", gateway.local_addr());
