@@ -746,3 +746,22 @@ mod tests {
         assert_eq!(c.shipping_address, None);
     }
 }
+
+#[cfg(test)]
+mod throughput {
+    /// `cargo test -p mlc-connectors --release --lib throughput -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn parses_and_verifies_fast() {
+        let body = include_bytes!("fixtures/sandbox_order.json");
+        let sig = super::sign(b"secret", body);
+        let n = 20_000;
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            super::verify_signature(b"secret", body, &sig).unwrap();
+            super::parse_order(body).unwrap();
+        }
+        let per_sec = n as f64 / started.elapsed().as_secs_f64();
+        println!("{per_sec:.0} verified and parsed orders per second");
+    }
+}
