@@ -9,13 +9,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use mlc_actors::orders::{OrderWorker, OrderWorkerDeps, OrderWorkerHandle, RetrySettings};
 use mlc_connectors::sage300::{Sage300, Sage300Settings};
-use mlc_connectors::{
-    ChannelProduct, ChannelWebhook, ConnectorError, Erp, ProductUpdate, Storefront,
-};
+use mlc_connectors::woocommerce::{WooCommerce, WooCommerceSettings};
+use mlc_connectors::{Erp, Storefront};
 use mlc_domain::customer::{CustomerCommand, CustomerDocument};
 use mlc_domain::mapping::MappingRules;
 use mlc_domain::model::{
@@ -46,6 +44,7 @@ struct World {
     store: EventStore,
     orders: CommandBus<OrderDocument>,
     customers: CommandBus<CustomerDocument>,
+    storefront: Arc<dyn Storefront>,
     view: DocumentsView,
     worker: Option<OrderWorkerHandle>,
     shutdown: CancellationToken,
@@ -80,6 +79,7 @@ impl World {
         let orders = CommandBus::start(store.clone(), CommandBusOptions::default());
         let customers = CommandBus::start(store.clone(), CommandBusOptions::default());
         let erp: Arc<dyn Erp> = Arc::new(sage(&sandbox));
+        let storefront: Arc<dyn Storefront> = Arc::new(woo(&sandbox));
         let worker = OrderWorker::start(
             OrderWorkerDeps {
                 store: store.clone(),
@@ -88,7 +88,7 @@ impl World {
                 documents: view.clone(),
                 instance: instance(),
                 erp,
-                storefront: Arc::new(NoStorefront),
+                storefront: storefront.clone(),
                 rules,
                 retry: RetrySettings {
                     max_attempts: 4,
@@ -106,6 +106,7 @@ impl World {
             store,
             orders,
             customers,
+            storefront,
             view,
             worker: Some(worker),
             shutdown,
@@ -126,7 +127,7 @@ impl World {
         format!("http://{}/_sandbox/{path}", self.sandbox.addr())
     }
 
-    async fn post(&self, path: &str, body: Value) {
+    async fn post(&self, path: &str, body: Value) -> Value {
         let response = self
             .http
             .post(self.control(path))
@@ -135,11 +136,9 @@ impl World {
             .await
             .unwrap();
         let status = response.status();
-        assert!(
-            status.is_success(),
-            "POST {path}: {status} {}",
-            response.text().await.unwrap()
-        );
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "POST {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
     async fn get(&self, path: &str) -> Value {
@@ -253,57 +252,15 @@ fn sage(sandbox: &Sandbox) -> Sage300 {
     Sage300::new(settings).unwrap()
 }
 
-/// The store is not called by these tests: refunds are recorded as the
-/// refund watcher would record them.
-struct NoStorefront;
-
-fn unused() -> ConnectorError {
-    ConnectorError::Invalid {
-        system: "WooCommerce",
-        detail: "not used in this test".into(),
-    }
-}
-
-#[async_trait]
-impl Storefront for NoStorefront {
-    fn system(&self) -> &'static str {
-        "WooCommerce"
-    }
-    async fn ping(&self) -> Result<(), ConnectorError> {
-        Err(unused())
-    }
-    async fn order(&self, _: &str) -> Result<Order, ConnectorError> {
-        Err(unused())
-    }
-    async fn orders_modified_after(&self, _: DateTime<Utc>) -> Result<Vec<Order>, ConnectorError> {
-        Err(unused())
-    }
-    async fn refunds(&self, _: &str) -> Result<Vec<Refund>, ConnectorError> {
-        Err(unused())
-    }
-    async fn customer(&self, _: &str) -> Result<Customer, ConnectorError> {
-        Err(unused())
-    }
-    async fn products_by_sku(&self, _: &[Sku]) -> Result<Vec<ChannelProduct>, ConnectorError> {
-        Err(unused())
-    }
-    async fn update_products(&self, _: &[ProductUpdate]) -> Result<(), ConnectorError> {
-        Err(unused())
-    }
-    async fn webhooks(&self) -> Result<Vec<ChannelWebhook>, ConnectorError> {
-        Err(unused())
-    }
-    async fn create_webhook(
-        &self,
-        _: &str,
-        _: &str,
-        _: &str,
-    ) -> Result<ChannelWebhook, ConnectorError> {
-        Err(unused())
-    }
-    async fn activate_webhook(&self, _: &str) -> Result<ChannelWebhook, ConnectorError> {
-        Err(unused())
-    }
+fn woo(sandbox: &Sandbox) -> WooCommerce {
+    let m = &sandbox.manifest()["woocommerce"];
+    WooCommerce::new(WooCommerceSettings {
+        base_url: m["base_url"].as_str().unwrap().parse().unwrap(),
+        consumer_key: SecretString::from(m["consumer_key"].as_str().unwrap().to_owned()),
+        consumer_secret: SecretString::from(m["consumer_secret"].as_str().unwrap().to_owned()),
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap()
 }
 
 fn cad(amount: &str) -> Money {
@@ -601,6 +558,48 @@ async fn refund_gives_one_credit_note(backend: &str) {
     world.stop().await;
 }
 
+/// The whole refund path: an order placed in the store and read with the
+/// WooCommerce connector posts; a refund in the store revises the order
+/// (as the `order.updated` webhook would deliver it); the refund watcher
+/// reads the refund and the worker posts one credit note.
+async fn refund_in_the_store_gives_one_credit_note(backend: &str) {
+    let world = World::start(backend, MappingRules::default()).await;
+    let placed = world
+        .post(
+            "woocommerce/orders",
+            json!({"customer_id": 2, "lines": [{"sku": "A1-100/0", "quantity": 2}]}),
+        )
+        .await;
+    let source_id = placed["id"].as_u64().expect("order id").to_string();
+    let order = world.storefront.order(&source_id).await.unwrap();
+    let id = world.receive(order).await;
+    world.wait_for(&id, "PostedToErp").await;
+
+    // The store's modification times have whole seconds: a refund in the
+    // same second as the order would be taken for a duplicate delivery.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    world
+        .post(
+            &format!("woocommerce/orders/{source_id}/refunds"),
+            json!({"lines": [{"sku": "A1-100/0", "quantity": 1}], "reason": "damaged"}),
+        )
+        .await;
+    let revised = world.storefront.order(&source_id).await.unwrap();
+    world.receive(revised).await;
+    world.wait_for(&id, "OrderRevisedAfterPosting").await;
+    let received = world.wait_for(&id, "RefundReceived").await;
+    assert_eq!(payload(&received)["refund"]["reason"], "damaged");
+    world.wait_for(&id, "CreditNotePosted").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(world.sage_writes("OECreditDebitNotes").await, 1);
+    let notes = world.get("sage300/credit_notes").await.to_string();
+    assert!(
+        notes.contains("A1-100/0") || notes.contains("A1100"),
+        "{notes}"
+    );
+    world.stop().await;
+}
+
 async fn customer_update_reaches_the_erp_customer(backend: &str) {
     let world = World::start(backend, MappingRules::default()).await;
     let (number, email) = world.demo_customer().await;
@@ -662,5 +661,6 @@ on_both_backends!(
     lost_answer_after_write_posts_exactly_once,
     unmapped_sku_parks_then_replay_after_mapping_posts,
     refund_gives_one_credit_note,
+    refund_in_the_store_gives_one_credit_note,
     customer_update_reaches_the_erp_customer,
 );
