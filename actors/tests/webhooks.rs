@@ -252,3 +252,65 @@ async fn disabled_hook_is_reactivated_and_orders_backfilled_sqlite() {
 async fn disabled_hook_is_reactivated_and_orders_backfilled_postgres() {
     disabled_hook_is_reactivated_and_orders_backfilled("postgres").await;
 }
+
+/// The first run looks back one day only, records the recent orders and
+/// sets the cursor; a restart continues from the cursor.
+async fn first_backfill_looks_back_one_day(backend: &str) {
+    let world = World::start(backend).await;
+    world
+        .post(
+            "woocommerce/products",
+            json!([{"sku": "A1-100/0", "name": "Stapler", "regular_price": "12.50", "stock_quantity": 50}]),
+        )
+        .await;
+    let old_date = (chrono::Utc::now() - chrono::Duration::days(3))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let old = world
+        .post(
+            "woocommerce/orders",
+            json!({"customer_email": "old@example.com", "date_created_gmt": old_date,
+                   "lines": [{"sku": "A1-100/0", "quantity": 1}]}),
+        )
+        .await;
+    let recent = world
+        .post(
+            "woocommerce/orders",
+            json!({"customer_email": "new@example.com", "lines": [{"sku": "A1-100/0", "quantity": 2}]}),
+        )
+        .await;
+
+    let deps = OrderBackfillDeps::new(
+        world.store.clone(),
+        instance(),
+        world.storefront.clone(),
+        Duration::from_secs(3600),
+    );
+    let first = OrderBackfill::new(deps.clone()).run_once().await.unwrap();
+    assert_eq!((first.read, first.recorded), (1, 1), "{first:?}");
+    let received: Vec<String> = world
+        .events(Some("OrderReceived"))
+        .await
+        .into_iter()
+        .map(|e| e.aggregate_id)
+        .collect();
+    assert_eq!(received, vec![format!("woo-main/order/{}", recent["id"])]);
+    assert!(!received.contains(&format!("woo-main/order/{}", old["id"])));
+
+    // After a restart the cursor, not "now", decides where to start.
+    let restarted = OrderBackfill::new(deps).run_once().await.unwrap();
+    assert_eq!(restarted.recorded, 0, "{restarted:?}");
+    assert_eq!(restarted.cursor, first.cursor);
+    assert!(restarted.after.unwrap() < first.cursor.unwrap().timestamp);
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn first_backfill_looks_back_one_day_sqlite() {
+    first_backfill_looks_back_one_day("sqlite").await;
+}
+
+#[tokio::test]
+async fn first_backfill_looks_back_one_day_postgres() {
+    first_backfill_looks_back_one_day("postgres").await;
+}
