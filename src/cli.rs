@@ -55,6 +55,13 @@ pub enum Command {
     Migrate,
     /// List the event log, or follow it as events are recorded.
     Events(EventsArgs),
+    /// The read models (documents, audit, failures, health, counters): list
+    /// them with their checkpoint and lag, or drop and rebuild them.
+    Projections {
+        /// What to do.
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
     /// Run the sandbox: simulators of the seven outside systems (Sage 300,
     /// Sage X3, Sage 100, WooCommerce, Adobe Commerce, BigCommerce,
     /// ShipStation) for tests and demos, until Ctrl-C or SIGTERM.
@@ -124,4 +131,19 @@ pub enum SeedArg {
     Demo,
     /// No data: tests seed what they need through /_sandbox/.
     Empty,
+}
+
+/// `projections` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Each projection with its checkpoint and lag (events not yet applied).
+    List,
+    /// Drop a projection's tables and replay every event into them (all
+    /// projections when no name is given), with a progress bar on a terminal
+    /// and the speed at the end. Run it with the service stopped: a service
+    /// running the same projection would race with the rebuild.
+    Rebuild {
+        /// The projection (see `projections list`) [default: all].
+        name: Option<String>,
+    },
 }

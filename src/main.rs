@@ -5,6 +5,7 @@
 mod cli;
 mod config_check;
 mod events;
+mod projections_cmd;
 mod sandbox;
 mod serve;
 mod settings;
@@ -47,6 +48,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Events(args) => events::run(&settings, args).await,
+        Command::Projections { command } => projections_cmd::run(&settings, command).await,
         Command::Config { .. } | Command::Sandbox(_) => {
             unreachable!("handled before settings are resolved")
         }

@@ -2,6 +2,7 @@
 //! serve (with a graceful stop) and the event log, on SQLite and PostgreSQL.
 
 mod config_check;
+mod projections;
 mod sandbox;
 mod serve;
 
