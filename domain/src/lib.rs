@@ -9,6 +9,8 @@
 //!   and the canonical documents (orders, customers, items, shipments, ...).
 //! - [`integration`]: the [`integration::Integration`] aggregate, one per
 //!   configured instance: configuration version, pause, poll cursors, webhooks.
+//! - [`item`]: the [`item::ItemDocument`] aggregate, one per item per
+//!   instance: ERP price, stock and description, and what the channel got.
 //! - [`order`]: the [`order::OrderDocument`] aggregate, one per order per
 //!   instance: receipt, customer resolution, posting, retries, replay, rewind.
 #![forbid(unsafe_code)]
