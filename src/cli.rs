@@ -55,6 +55,9 @@ pub enum Command {
     Migrate,
     /// List the event log, or follow it as events are recorded.
     Events(EventsArgs),
+    /// Order and customer documents: list, show a timeline, replay, rewind,
+    /// replay in bulk, preview the ERP request.
+    Documents(crate::documents::DocumentsArgs),
     /// The read models (documents, audit, failures, health, counters): list
     /// them with their checkpoint and lag, or drop and rebuild them.
     Projections {

@@ -4,6 +4,7 @@
 
 mod cli;
 mod config_check;
+mod documents;
 mod events;
 mod projections_cmd;
 mod sandbox;
@@ -48,6 +49,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Events(args) => events::run(&settings, args).await,
+        Command::Documents(args) => documents::run(&settings, args).await,
         Command::Projections { command } => projections_cmd::run(&settings, command).await,
         Command::Config { .. } | Command::Sandbox(_) => {
             unreachable!("handled before settings are resolved")

@@ -3,6 +3,7 @@
 
 mod config_check;
 mod projections;
+mod documents;
 mod sandbox;
 mod serve;
 
