@@ -51,13 +51,17 @@ pub enum Command {
     /// Run the service: webhook intake, process actors, pollers and
     /// projections, until SIGTERM or Ctrl-C.
     Serve,
+    /// See it work: starts the sandbox (a seeded WooCommerce and Sage 300)
+    /// and the service on a fresh SQLite store with a generated
+    /// configuration, places a steady stream of orders (with refunds,
+    /// customer edits and stock changes in Sage) and shows live progress.
+    /// With --orders N --until-done it runs a fixed amount of work and exits
+    /// with a summary checked against what the Sage 300 sandbox received.
+    Demo(DemoArgs),
     /// Create or upgrade the event store's tables, then exit.
     Migrate,
     /// List the event log, or follow it as events are recorded.
     Events(EventsArgs),
-    /// Order and customer documents: list, show a timeline, replay, rewind,
-    /// replay in bulk, preview the ERP request.
-    Documents(crate::documents::DocumentsArgs),
     /// The read models (documents, audit, failures, health, counters): list
     /// them with their checkpoint and lag, or drop and rebuild them.
     Projections {
@@ -65,6 +69,9 @@ pub enum Command {
         #[command(subcommand)]
         command: ProjectionsCommand,
     },
+    /// Order and customer documents: list, show a timeline, replay, rewind,
+    /// replay in bulk, preview the ERP request.
+    Documents(crate::documents::DocumentsArgs),
     /// Run the sandbox: simulators of the seven outside systems (Sage 300,
     /// Sage X3, Sage 100, WooCommerce, Adobe Commerce, BigCommerce,
     /// ShipStation) for tests and demos, until Ctrl-C or SIGTERM.
@@ -134,6 +141,41 @@ pub enum SeedArg {
     Demo,
     /// No data: tests seed what they need through /_sandbox/.
     Empty,
+}
+
+/// Options of `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Place this many orders, then keep running (or stop, with --until-done)
+    /// [default: a steady stream until Ctrl-C].
+    #[arg(long, value_name = "N")]
+    pub orders: Option<usize>,
+    /// Orders a second in the steady stream.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub rate: usize,
+    /// Orders placed at once with --orders.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Faults the sandbox injects: none, flaky (20% Sage 5xx and 5% of writes
+    /// whose answer is lost), outage (WooCommerce disables the webhook after
+    /// failed deliveries), chaos (both).
+    #[arg(long, value_name = "PROFILE", default_value = "none")]
+    pub faults: String,
+    /// With --orders: exit once every order has settled, printing a summary
+    /// (posted once, posted twice, missing) checked against the sandbox;
+    /// the exit code is non-zero unless every document landed exactly once.
+    #[arg(long)]
+    pub until_done: bool,
+    /// Seconds between polls of Sage 300 stock and prices, webhook checks
+    /// and order backfills.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub poll_secs: u64,
+    /// Seed of the shop's random choices, to repeat a run.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Address of the sandbox [default: a free port on 127.0.0.1].
+    #[arg(long, value_name = "ADDR")]
+    pub sandbox_listen: Option<SocketAddr>,
 }
 
 /// `projections` subcommands.

@@ -5,10 +5,12 @@
 mod cli;
 mod config_check;
 mod documents;
+mod demo;
 mod events;
 mod projections_cmd;
 mod sandbox;
 mod serve;
+mod service;
 mod settings;
 mod signals;
 mod telemetry;
@@ -27,6 +29,7 @@ async fn main() -> std::process::ExitCode {
         } => return config_check::run(file),
         // The sandbox plays the outside world: no configuration, no store.
         Command::Sandbox(args) => sandbox::run(cli.global.listen, args).await,
+        Command::Demo(args) => demo::run(&cli.global, args).await,
         _ => run(&cli).await,
     };
     match result {
@@ -49,9 +52,9 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Events(args) => events::run(&settings, args).await,
-        Command::Documents(args) => documents::run(&settings, args).await,
         Command::Projections { command } => projections_cmd::run(&settings, command).await,
-        Command::Config { .. } | Command::Sandbox(_) => {
+        Command::Documents(args) => documents::run(&settings, args).await,
+        Command::Config { .. } | Command::Sandbox(_) | Command::Demo(_) => {
             unreachable!("handled before settings are resolved")
         }
     }

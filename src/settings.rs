@@ -57,6 +57,22 @@ impl Settings {
     }
 
     /// Opens the event store, creating and migrating it when needed.
+    /// The settings of the configuration file `file`, with the data folder
+    /// and store given (the demo's generated configuration).
+    pub fn for_file(
+        file: &Path,
+        data_dir: PathBuf,
+        database_url: String,
+        listen: Option<SocketAddr>,
+    ) -> anyhow::Result<Settings> {
+        Settings::resolve(&GlobalArgs {
+            config: Some(file.to_path_buf()),
+            data_dir: Some(data_dir),
+            database_url: Some(database_url),
+            listen,
+        })
+    }
+
     pub async fn open_store(&self) -> anyhow::Result<EventStore> {
         std::fs::create_dir_all(&self.data_dir).with_context(|| {
             format!("cannot create the data folder {}", self.data_dir.display())

@@ -75,6 +75,7 @@ fn order(id: &str, skus: &[&str]) -> Box<Order> {
         created_at: at,
         modified_at: at,
         payment_method: None,
+        refund_ids: Vec::new(),
         notes: None,
     })
 }

@@ -310,6 +310,7 @@ fn order(id: &str, customer: Customer, sku: &str) -> Order {
         created_at: Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap(),
         modified_at: Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap(),
         payment_method: None,
+        refund_ids: Vec::new(),
         notes: None,
     }
 }

@@ -79,6 +79,7 @@ pub fn sample_order() -> Order {
         created_at: at(1, 9),
         modified_at: at(1, 9),
         payment_method: Some("card".into()),
+        refund_ids: Vec::new(),
         notes: None,
     }
 }

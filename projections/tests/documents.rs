@@ -69,6 +69,7 @@ fn order(id: &str) -> Box<Order> {
         created_at: at(1, 9),
         modified_at: at(1, 9),
         payment_method: None,
+        refund_ids: Vec::new(),
         notes: None,
     })
 }

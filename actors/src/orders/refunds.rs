@@ -10,8 +10,8 @@ use mlc_store::{CommandBus, EventStore, Handler, HandlerError, StoredEvent};
 use serde_json::{json, Value};
 
 /// A subscriber (named by [`super::OrderWorker::refunds_subscriber`]) that,
-/// when an order of its instance is revised after posting (or posted while
-/// refunded in the channel), reads the order's refunds from the store and
+/// when an order of its instance lists a refund it has not recorded (on
+/// receipt of a revision, or once posted), reads the order's refunds from the store and
 /// records each new one (`RecordRefund`). The order worker then posts their
 /// credit notes. A storefront failure that may pass is retried by the
 /// subscription; a permanent one is logged and the event passed over.
@@ -54,7 +54,7 @@ impl Handler for RefundWatcher {
             || event.instance() != self.instance.as_str()
             || !matches!(
                 event.event_type.as_str(),
-                "OrderRevisedAfterPosting" | "PostedToErp"
+                "OrderRevisedAfterPosting" | "OrderRevised" | "PostedToErp"
             )
         {
             return Ok(());
@@ -64,7 +64,16 @@ impl Handler for RefundWatcher {
             return Ok(());
         };
         let latest = document.revision_after_posting().unwrap_or(order);
-        if event.event_type == "PostedToErp" && latest.status != OrderStatus::Refunded {
+        // The channel lists its refunds' ids on the order: read them only
+        // when one is not recorded yet (or a refunded order lists none).
+        let unknown = latest
+            .refund_ids
+            .iter()
+            .any(|id| document.refund(id).is_none());
+        let refunded_unlisted = latest.status == OrderStatus::Refunded
+            && latest.refund_ids.is_empty()
+            && document.refunds().is_empty();
+        if !unknown && !refunded_unlisted {
             return Ok(());
         }
         let refunds = match self.storefront.refunds(&order.source_id).await {

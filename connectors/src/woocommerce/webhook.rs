@@ -156,6 +156,14 @@ struct WireOrder<'a> {
     payment_method: Option<Text<'a>>,
     #[serde(borrow, default)]
     line_items: Vec<WireLine<'a>>,
+    #[serde(default)]
+    refunds: Vec<WireRefundRef>,
+}
+
+/// An entry of an order's `refunds` list: `{id, reason, total}`.
+#[derive(Deserialize)]
+struct WireRefundRef {
+    id: u64,
 }
 
 #[derive(Deserialize, Default)]
@@ -485,6 +493,7 @@ fn order_from_wire(w: &WireOrder<'_>) -> Result<Order, WebhookParseError> {
         modified_at: ctx.date("date_modified_gmt", w.date_modified_gmt.as_ref())?,
         payment_method: non_empty(&w.payment_method),
         notes: non_empty(&w.customer_note),
+        refund_ids: w.refunds.iter().map(|r| r.id.to_string()).collect(),
         currency,
     })
 }

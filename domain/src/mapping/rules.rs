@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use super::{ErpCreditNote, ErpCustomer, ErpOrder, ErpOrderLine};
-use crate::model::{Customer, Order, Refund, Sku};
+use crate::model::{Customer, Order, Refund, RefundLine, Sku};
 
 /// Longest customer number Sage 300 takes (`IDCUST`, 12 characters).
 pub const MAX_CUSTOMER_NUMBER_LEN: usize = 12;
@@ -132,8 +132,27 @@ pub fn map_credit_note(
     rules: &MappingRules,
     resolve_item: impl Fn(&Sku) -> Option<String>,
 ) -> Result<ErpCreditNote, MappingError> {
-    let lines = refund
-        .lines
+    // A full refund made without lines credits every line of the order:
+    // the ERP then books the goods back instead of a bare amount.
+    let full_refund_lines;
+    let refund_lines = if refund.lines.is_empty()
+        && refund.amount.amount.abs() >= order.grand_total.amount
+        && !order.lines.is_empty()
+    {
+        full_refund_lines = order
+            .lines
+            .iter()
+            .map(|l| RefundLine {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+                amount: l.total.clone(),
+            })
+            .collect::<Vec<_>>();
+        &full_refund_lines
+    } else {
+        &refund.lines
+    };
+    let lines = refund_lines
         .iter()
         .map(|line| {
             let quantity = line.quantity.abs();
@@ -326,6 +345,32 @@ mod tests {
         assert_eq!(note.lines[0].quantity, Decimal::from(2));
         assert_eq!(note.lines[0].unit_price, Decimal::from(20));
         assert_eq!(note.lines[0].description, "Item WIDGET-1");
+    }
+
+    #[test]
+    fn full_refund_without_lines_credits_every_line() {
+        let order = sample_order();
+        let refund = Refund {
+            source_id: "56".into(),
+            order_source_id: "1001".into(),
+            amount: order.grand_total.clone(),
+            reason: None,
+            lines: vec![],
+            created_at: at(4, 9),
+        };
+        let note = map_credit_note(&order, &refund, "ORD-1", "W77", &rules(), erp_items).unwrap();
+        assert_eq!(note.lines.len(), order.lines.len());
+        for (credited, ordered) in note.lines.iter().zip(&order.lines) {
+            assert_eq!(credited.sku, ordered.sku.as_str());
+            assert_eq!(credited.quantity, ordered.quantity);
+        }
+        // A partial amount-only refund stays without lines.
+        let partial = Refund {
+            amount: money("1.00"),
+            ..refund
+        };
+        let note = map_credit_note(&order, &partial, "ORD-1", "W77", &rules(), erp_items).unwrap();
+        assert!(note.lines.is_empty());
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub struct Order {
     pub payment_method: Option<String>,
     /// The buyer's note, if any.
     pub notes: Option<String>,
+    /// The ids of the refunds the channel has made on the order so far: a
+    /// partial refund changes neither status nor total, only this list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refund_ids: Vec<String>,
 }
 
 /// Why an order's totals do not add up.

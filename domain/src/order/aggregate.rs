@@ -451,8 +451,12 @@ impl OrderDocument {
             });
         }
         let latest = self.revision_after_posting.as_ref().unwrap_or(current);
-        // Same modification time: a duplicate delivery. Older: it arrived out of order.
-        if order.modified_at <= latest.modified_at {
+        // Older: it arrived out of order. Same time and content: a duplicate
+        // delivery. Same time, other content: a change within the channel's
+        // one-second clock (a refund right after the order), so a revision.
+        if order.modified_at < latest.modified_at
+            || (order.modified_at == latest.modified_at && *order == *latest)
+        {
             return Ok(vec![]);
         }
         Ok(vec![if self.erp_document_number.is_some() {
@@ -903,6 +907,26 @@ mod tests {
             })
             .await
             .then_expect_events(vec![]);
+    }
+
+    #[tokio::test]
+    async fn change_within_the_same_second_revises_the_order() {
+        // A refund right after the order: the channel's clock has whole
+        // seconds, so only the content tells the deliveries apart.
+        let mut refunded = order_modified(1);
+        refunded.refund_ids = vec!["55".into()];
+        Framework::with(())
+            .given(vec![received()])
+            .when_async(OrderCommand::ReceiveOrder {
+                instance: instance(),
+                order: refunded.clone(),
+                received_at: at(5, 0),
+            })
+            .await
+            .then_expect_events(vec![OrderEvent::OrderRevised {
+                order: refunded,
+                received_at: at(5, 0),
+            }]);
     }
 
     #[tokio::test]
