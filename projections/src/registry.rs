@@ -203,6 +203,7 @@ pub async fn rebuild_spec(
     let started = Instant::now();
     spec.reset().await?;
     let total = u64::try_from(spec.store.count().await.map_err(store_error)?).unwrap_or_default();
+    let patience = Instant::now() + Duration::from_secs(30);
     let mut handler = spec.handler();
     let mut position = Position::START;
     let mut done = 0u64;
@@ -218,6 +219,14 @@ pub async fn rebuild_spec(
             })?
             .map_err(store_error)?;
         let Some(last) = batch.last().map(|e| e.position) else {
+            // On PostgreSQL, events behind a transaction still open (anywhere
+            // in the cluster) are held back: wait for those recorded before
+            // the rebuild started, for a while.
+            if done < total && Instant::now() < patience {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                next = tokio::spawn(read(spec.store.clone(), position));
+                continue;
+            }
             break;
         };
         position = last;
@@ -235,7 +244,7 @@ pub async fn rebuild_spec(
     }
     let elapsed = started.elapsed();
     let secs = elapsed.as_secs_f64();
-    tracing::info!(
+    tracing::debug!(
         projection = spec.name,
         events = done,
         ?elapsed,
