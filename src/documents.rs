@@ -3,24 +3,17 @@
 //! directly. The `documents` read model is brought up to date before
 //! anything is read; commands are recorded as requested by `cli:$USER`.
 
-use std::collections::HashMap;
-use std::io::Write;
-use std::sync::Arc;
-use std::time::Duration;
-
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, Subcommand};
 use mlc_actors::operator::{
-    catch_up_documents, BulkFilter, InstanceOps, Operator, OperatorError, Timeline, TimelineEntry,
+    catch_up_documents, BulkFilter, Operator, OperatorError, Timeline, TimelineEntry,
 };
-use mlc_config::{ErpConnection, InstanceConfig};
-use mlc_connectors::sage300::{Sage300, Sage300Settings};
-use mlc_connectors::Erp;
 use mlc_domain::customer::CustomerDocument;
-use mlc_domain::mapping::MappingRules;
 use mlc_domain::order::OrderDocument;
 use mlc_projections::{DocumentFilter, DocumentRow, DocumentsView, Page};
 use mlc_store::{CommandBus, CommandBusOptions};
+use std::collections::HashMap;
+use std::io::Write;
 
 use crate::settings::Settings;
 
@@ -129,7 +122,10 @@ pub async fn run(settings: &Settings, args: &DocumentsArgs) -> anyhow::Result<()
         .map_err(operator_error)?;
     // Previews need the instance's ERP connector; the other commands only
     // use it to name the ERP in timelines.
-    let instances = match (&args.command, instances(settings)) {
+    let instances = match (
+        &args.command,
+        crate::service::operator_instances(&settings.config),
+    ) {
         (_, Ok(instances)) => instances,
         (DocumentsCommand::Preview { .. }, Err(e)) => return Err(e),
         (_, Err(_)) => HashMap::new(),
@@ -294,44 +290,6 @@ fn refused(id: &str, verb: &str, e: OperatorError) -> anyhow::Error {
     match e {
         OperatorError::Refused(reason) => anyhow::anyhow!("{verb} of {id} refused: {reason}"),
         other => anyhow::anyhow!(other),
-    }
-}
-
-/// The ERP connector and mapping of each configured instance, for previews.
-fn instances(settings: &Settings) -> anyhow::Result<HashMap<String, InstanceOps>> {
-    let mut instances = HashMap::new();
-    for (name, instance) in &settings.config.instances {
-        if let Some(erp) = erp(instance).with_context(|| format!("instance {name}"))? {
-            let rules = rules(instance);
-            instances.insert(name.clone(), InstanceOps { erp, rules });
-        }
-    }
-    Ok(instances)
-}
-
-fn erp(instance: &InstanceConfig) -> anyhow::Result<Option<Arc<dyn Erp>>> {
-    Ok(match &instance.erp {
-        ErpConnection::Sage300(conn) => Some(Arc::new(Sage300::new(Sage300Settings {
-            base_url: conn.base_url.clone(),
-            company: conn.company.clone(),
-            username: conn.username.clone(),
-            password: conn.password.clone(),
-            timeout: Duration::from_secs(30),
-            reference_field: instance.mapping.reference_field.clone(),
-        })?)),
-        _ => None,
-    })
-}
-
-fn rules(instance: &InstanceConfig) -> MappingRules {
-    let m = &instance.mapping;
-    MappingRules {
-        skus: m.skus.clone(),
-        payment_methods: m.payment_methods.clone(),
-        shipping_methods: m.shipping_methods.clone(),
-        customer_groups: m.customer_groups.clone(),
-        default_customer_group: m.default_customer_group.clone(),
-        reference_prefix: m.reference_prefix.clone(),
     }
 }
 

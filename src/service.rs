@@ -2,12 +2,14 @@
 //! settings and run side by side in one process until the shutdown token
 //! fires. `serve` and `demo` both run it.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use mlc_actors::backfill::{OrderBackfill, OrderBackfillDeps};
+use mlc_actors::operator::{InstanceOps, Operator};
 use mlc_actors::orders::{OrderWorker, OrderWorkerDeps, RetrySettings};
 use mlc_actors::stock::{StockPoller, StockPollerDeps};
 use mlc_actors::webhooks::{WebhookHealth, WebhookHealthDeps};
@@ -109,7 +111,13 @@ impl Service {
             store: store.clone(),
             subscriptions: vec![event_log.status(), projection.status()],
             webhooks: Some(intake),
-            operator: None,
+            operator: Some(Operator::new(
+                store.clone(),
+                documents.clone(),
+                orders.clone(),
+                customers.clone(),
+                operator_instances(&settings.config)?,
+            )),
         };
         let gateway = Gateway::bind(settings.listen, state)?;
         let addr = gateway.local_addr();
@@ -263,31 +271,63 @@ impl Service {
     }
 }
 
+/// An instance's ERP and storefront connectors.
+type Connectors = (Arc<dyn Erp>, Arc<dyn Storefront>);
+
 /// The connectors of an instance, or `None` for a pair not built yet.
-fn connectors(
-    instance: &InstanceConfig,
-) -> anyhow::Result<Option<(Arc<dyn Erp>, Arc<dyn Storefront>)>> {
-    let erp: Arc<dyn Erp> = match &instance.erp {
-        ErpConnection::Sage300(conn) => Arc::new(Sage300::new(Sage300Settings {
+fn connectors(instance: &InstanceConfig) -> anyhow::Result<Option<Connectors>> {
+    let (Some(erp), Some(storefront)) = (erp_connector(instance)?, storefront_connector(instance)?)
+    else {
+        return Ok(None);
+    };
+    Ok(Some((erp, storefront)))
+}
+
+/// The ERP connector of an instance, or `None` for an ERP not built yet.
+pub fn erp_connector(instance: &InstanceConfig) -> anyhow::Result<Option<Arc<dyn Erp>>> {
+    Ok(match &instance.erp {
+        ErpConnection::Sage300(conn) => Some(Arc::new(Sage300::new(Sage300Settings {
             base_url: conn.base_url.clone(),
             company: conn.company.clone(),
             username: conn.username.clone(),
             password: conn.password.clone(),
             timeout: OUTSIDE_CALL_TIMEOUT,
             reference_field: instance.mapping.reference_field.clone(),
-        })?),
-        _ => return Ok(None),
-    };
-    let storefront: Arc<dyn Storefront> = match &instance.channel {
-        ChannelConnection::WooCommerce(conn) => Arc::new(WooCommerce::new(WooCommerceSettings {
-            base_url: conn.base_url.clone(),
-            consumer_key: conn.consumer_key.clone(),
-            consumer_secret: conn.consumer_secret.clone(),
-            timeout: OUTSIDE_CALL_TIMEOUT,
-        })?),
-        _ => return Ok(None),
-    };
-    Ok(Some((erp, storefront)))
+        })?)),
+        _ => None,
+    })
+}
+
+/// The storefront connector of an instance, or `None` for a channel not built yet.
+pub fn storefront_connector(
+    instance: &InstanceConfig,
+) -> anyhow::Result<Option<Arc<dyn Storefront>>> {
+    Ok(match &instance.channel {
+        ChannelConnection::WooCommerce(conn) => {
+            Some(Arc::new(WooCommerce::new(WooCommerceSettings {
+                base_url: conn.base_url.clone(),
+                consumer_key: conn.consumer_key.clone(),
+                consumer_secret: conn.consumer_secret.clone(),
+                timeout: OUTSIDE_CALL_TIMEOUT,
+            })?))
+        }
+        _ => None,
+    })
+}
+
+/// What the operator verbs need of each configured instance (previews build
+/// the ERP request with its connector and mapping).
+pub fn operator_instances(
+    config: &mlc_config::Config,
+) -> anyhow::Result<HashMap<String, InstanceOps>> {
+    let mut instances = HashMap::new();
+    for (name, instance) in &config.instances {
+        if let Some(erp) = erp_connector(instance).with_context(|| format!("instance {name}"))? {
+            let rules = mapping_rules(instance);
+            instances.insert(name.clone(), InstanceOps { erp, rules });
+        }
+    }
+    Ok(instances)
 }
 
 /// The domain's mapping rules from an instance's `[mapping]` table.
