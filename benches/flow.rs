@@ -1,0 +1,1409 @@
+//! End-to-end benchmark of the WooCommerce -> Sage 300 flow, each figure next
+//! to a baseline measured in the same run on the same machine:
+//!
+//! - signed order webhooks verified and durably acknowledged per second (p50,
+//!   p99), on PostgreSQL and SQLite, next to a no-op actix-web POST handler
+//!   driven by the same load generator, and next to the store's own append
+//!   rate (one-event batches from as many writers as connections, and
+//!   1,000-event batches);
+//! - p99 latency at a fixed offered rate of 5,000 webhooks/s (open loop:
+//!   latency counts from when a request was due, so a stall is not hidden);
+//! - orders per second from the first webhook to the last `PostedToErp`,
+//!   through the real intake, CommandBus, documents projection, order worker
+//!   and Sage 300 connector against the in-process sandbox, at zero latency
+//!   and with 50 ms of Sage latency injected;
+//! - peak RSS (VmHWM) of this process;
+//! - the cost of each stage of one webhook on one core (HMAC check, JSON
+//!   decoding), to tell where the time goes.
+//!
+//!     cargo bench --bench flow                    # full run (a few minutes)
+//!     MLC_BENCH_QUICK=1 cargo bench --bench flow  # ~30 s, every figure
+//!
+//! PostgreSQL from `MLC_BENCH_DATABASE_URL` or `MLC_TEST_DATABASE_URL`; every
+//! measurement gets a fresh database.
+//!
+//! The load generator is a minimal HTTP/1.1 client written here: one
+//! keep-alive connection per task, one request in flight per connection,
+//! requests prepared (signed) up front per batch so that the client spends
+//! as little of the two cores as possible.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use hdrhistogram::Histogram;
+use mlc_actors::orders::{OrderWorker, OrderWorkerDeps, RetrySettings};
+use mlc_connectors::sage300::{Sage300, Sage300Settings};
+use mlc_connectors::woocommerce::webhook::{parse_order, sign, verify_signature};
+use mlc_connectors::{
+    ChannelProduct, ChannelWebhook, ConnectorError, Erp, PreparedRequest, ProductUpdate, Storefront,
+};
+use mlc_domain::integration::{Integration, IntegrationCommand};
+use mlc_domain::mapping::{ErpCreditNote, ErpCustomer, ErpItemState, ErpOrder, MappingRules};
+use mlc_domain::model::{Customer, Email, InstanceId, Order, Refund, Sku};
+use mlc_gateway::webhooks::{IntakeConfig, WebhookIntake};
+use mlc_gateway::{Gateway, GatewayState};
+use mlc_projections::{DocumentsProjection, DocumentsView};
+use mlc_sandbox::{Sandbox, SandboxOptions, Seed, System};
+use mlc_store::testing::TestDatabase;
+use mlc_store::{
+    CommandBus, CommandBusOptions, EventFilter, EventStore, NewEvent, Subscription,
+    SubscriptionOptions,
+};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+mod support;
+use support::write_section;
+
+/// The instance the webhooks are addressed to.
+const INSTANCE: &str = "bench";
+/// The webhook secret (alphanumeric, as the connector generates them).
+const SECRET: &str = "whsecBench7f3a9c21d0e84b5f";
+/// Keep-alive connections of the closed-loop load generator.
+const CONNECTIONS: usize = 64;
+/// Orders driven at once by the order worker (as `src/service.rs`).
+const ORDER_CONCURRENCY: usize = 16;
+/// The fixed offered rate of the latency measurement.
+const OFFERED_RATE: u64 = 5_000;
+/// Sage 300 latency injected for the second order-flow measurement.
+const SAGE_LATENCY_MS: u64 = 50;
+/// The order template: an order as the sandbox's WooCommerce delivers it.
+const ORDER_FIXTURE: &str =
+    include_str!("../connectors/src/woocommerce/fixtures/sandbox_order.json");
+/// Stand-ins in the template for each order's id and e-mail address.
+const ID_MARK: &str = "987654321";
+const EMAIL_MARK: &str = "bench.customer.mark@example.com";
+
+struct Sizes {
+    /// Webhooks per closed-loop measurement.
+    webhooks: u64,
+    /// Seconds of the fixed-rate measurement.
+    fixed_rate_secs: u64,
+    /// One-event appends.
+    single_appends: u64,
+    /// Events appended in 1,000-event batches.
+    batched_events: u64,
+    /// Orders through the whole flow at zero latency.
+    orders: u64,
+    /// Orders through the whole flow with Sage latency.
+    slow_orders: u64,
+    /// Iterations of the per-stage micro measurements.
+    stage_iterations: u64,
+}
+
+/// One row of the results table.
+struct Row {
+    measure: String,
+    ours: String,
+    baseline: String,
+    ratio: String,
+    target: String,
+}
+
+impl Row {
+    fn new(
+        measure: impl Into<String>,
+        ours: String,
+        baseline: String,
+        ratio: String,
+        target: &str,
+    ) -> Row {
+        Row {
+            measure: measure.into(),
+            ours,
+            baseline,
+            ratio,
+            target: target.into(),
+        }
+    }
+}
+
+fn main() {
+    // Two runtime threads, as many as cores: the actix workers (2) and the
+    // database share the same cores.
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(run());
+}
+
+async fn run() {
+    if let Ok(url) = std::env::var("MLC_BENCH_DATABASE_URL") {
+        std::env::set_var("MLC_TEST_DATABASE_URL", url);
+    }
+    let quick = std::env::var("MLC_BENCH_QUICK").is_ok();
+    let sizes = if quick {
+        Sizes {
+            webhooks: 15_000,
+            fixed_rate_secs: 3,
+            single_appends: 5_000,
+            batched_events: 50_000,
+            orders: 1_000,
+            slow_orders: 320,
+            stage_iterations: 20_000,
+        }
+    } else {
+        Sizes {
+            webhooks: 100_000,
+            fixed_rate_secs: 15,
+            single_appends: 30_000,
+            batched_events: 300_000,
+            orders: 5_000,
+            slow_orders: 3_000,
+            stage_iterations: 200_000,
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "flow benchmark on {cores} cores{}",
+        if quick { " (quick)" } else { "" }
+    );
+    let template = OrderTemplate::new();
+    let mut rows = Vec::new();
+
+    // Baseline: the same load generator against a handler that does nothing.
+    let noop = NoopServer::start();
+    let base = closed_loop(noop.addr, sizes.webhooks, CONNECTIONS, &template).await;
+    noop.stop().await;
+    println!("no-op actix-web handler: {}", base.summary());
+    let rss_after_baseline = vm_hwm_mib();
+
+    // The intake on each backend, and the store's own append rate.
+    for backend in ["postgres", "sqlite"] {
+        let label = backend_label(backend);
+        let target = if backend == "postgres" {
+            20_000.0
+        } else {
+            10_000.0
+        };
+        let intake = IntakeServer::start(backend).await;
+        let ours = closed_loop(intake.addr, sizes.webhooks, CONNECTIONS, &template).await;
+        let recorded = intake.order_events().await;
+        intake.stop().await;
+        println!(
+            "{label} intake: {} ({recorded} OrderReceived events)",
+            ours.summary()
+        );
+        if recorded != sizes.webhooks || ours.failed > 0 {
+            println!(
+                "  WARNING: {} failed answers, {recorded} of {} recorded",
+                ours.failed, sizes.webhooks
+            );
+        }
+        let single = single_appends(backend, sizes.single_appends, CONNECTIONS).await;
+        let batched = batched_appends(backend, sizes.batched_events).await;
+        println!("{label} store: {single:.0} one-event appends/s ({CONNECTIONS} writers), {batched:.0} events/s in 1,000-event appends");
+
+        rows.push(Row::new(
+            format!("{label}: signed webhooks acknowledged/s ({CONNECTIONS} connections) vs no-op actix handler"),
+            format!("{:.0}", ours.rate()),
+            format!("{:.0}", base.rate()),
+            pct(ours.rate(), base.rate()),
+            &format!(">= {target:.0}/s"),
+        ));
+        rows.push(Row::new(
+            format!("{label}: same, vs `EventStore::append` of one-event batches ({CONNECTIONS} writers)"),
+            format!("{:.0}", ours.rate()),
+            format!("{single:.0}"),
+            pct(ours.rate(), single),
+            "",
+        ));
+        rows.push(Row::new(
+            format!("{label}: same, vs `EventStore::append` of 1,000-event batches (events/s)"),
+            format!("{:.0}", ours.rate()),
+            format!("{batched:.0}"),
+            pct(ours.rate(), batched),
+            "",
+        ));
+        rows.push(Row::new(
+            format!("{label}: webhook latency p50 / p99, closed loop"),
+            format!("{} / {}", ms(ours.p(50.0)), ms(ours.p(99.0))),
+            format!("{} / {}", ms(base.p(50.0)), ms(base.p(99.0))),
+            String::new(),
+            "",
+        ));
+
+        // Fixed offered rate.
+        let noop = NoopServer::start();
+        let base_fixed = open_loop(
+            noop.addr,
+            OFFERED_RATE,
+            sizes.fixed_rate_secs,
+            CONNECTIONS,
+            &template,
+        )
+        .await;
+        noop.stop().await;
+        let intake = IntakeServer::start(backend).await;
+        let fixed = open_loop(
+            intake.addr,
+            OFFERED_RATE,
+            sizes.fixed_rate_secs,
+            CONNECTIONS,
+            &template,
+        )
+        .await;
+        intake.stop().await;
+        println!(
+            "{label} at {OFFERED_RATE}/s offered: {}; no-op: {}",
+            fixed.summary(),
+            base_fixed.summary()
+        );
+        rows.push(Row::new(
+            format!("{label}: p99 latency at {OFFERED_RATE} webhooks/s offered (achieved {:.0}/s) vs no-op", fixed.rate()),
+            ms(fixed.p(99.0)),
+            ms(base_fixed.p(99.0)),
+            ratio_x(fixed.p(99.0) as f64, base_fixed.p(99.0) as f64),
+            "<= 20 ms",
+        ));
+    }
+
+    // Orders through the whole flow.
+    let mut order_rows = Vec::new();
+    for backend in ["postgres", "sqlite"] {
+        let label = backend_label(backend);
+        let fast = order_flow(backend, sizes.orders, None, &template).await;
+        println!("{label} orders, no Sage latency: {}", fast.summary());
+        order_rows.push(Row::new(
+            format!("{label}: orders/s, webhook to PostedToErp, sandbox at zero latency ({} orders) vs intake alone", fast.orders),
+            format!("{:.0}", fast.rate()),
+            format!("{:.0}", fast.intake_rate()),
+            pct(fast.rate(), fast.intake_rate()),
+            ">= 2,000/s",
+        ));
+        let bound = ORDER_CONCURRENCY as f64 / (SAGE_LATENCY_MS as f64 / 1000.0);
+        let slow = order_flow(
+            backend,
+            sizes.slow_orders,
+            Some(json!({"system": "sage300", "type": "latency", "ms": SAGE_LATENCY_MS})),
+            &template,
+        )
+        .await;
+        println!(
+            "{label} orders, {SAGE_LATENCY_MS} ms on every Sage call: {}",
+            slow.summary()
+        );
+        order_rows.push(Row::new(
+            format!(
+                "{label}: orders/s with {SAGE_LATENCY_MS} ms on every Sage 300 request, concurrency {ORDER_CONCURRENCY} ({} Sage calls an order) vs concurrency / {SAGE_LATENCY_MS} ms",
+                fmt_calls(slow.sage_calls_per_order)
+            ),
+            format!("{:.0}", slow.rate()),
+            format!("{bound:.0}"),
+            pct(slow.rate(), bound),
+            ">= 95% (304/s)",
+        ));
+        if backend == "postgres" {
+            let post_only = order_flow(
+                backend,
+                sizes.slow_orders,
+                Some(
+                    json!({"system": "sage300", "type": "latency", "ms": SAGE_LATENCY_MS,
+                            "method": "POST", "path_contains": "OEOrders"}),
+                ),
+                &template,
+            )
+            .await;
+            println!(
+                "{label} orders, {SAGE_LATENCY_MS} ms on the order POST only: {}",
+                post_only.summary()
+            );
+            order_rows.push(Row::new(
+                format!("{label}: orders/s with {SAGE_LATENCY_MS} ms on the order POST only (diagnostic) vs concurrency / {SAGE_LATENCY_MS} ms"),
+                format!("{:.0}", post_only.rate()),
+                format!("{bound:.0}"),
+                pct(post_only.rate(), bound),
+                "",
+            ));
+        }
+    }
+    rows.extend(order_rows);
+
+    // Where the time of one webhook goes, on one core.
+    let stages = stage_costs(&template, sizes.stage_iterations);
+    for (what, micros) in &stages {
+        println!("stage {what}: {micros:.2} µs");
+    }
+
+    let peak = vm_hwm_mib();
+    rows.push(Row::new(
+        "peak RSS (VmHWM) of the bench process: service, sandbox and load generator together, vs after the no-op baseline",
+        format!("{peak:.0} MiB"),
+        format!("{rss_after_baseline:.0} MiB"),
+        String::new(),
+        "<= 200 MB",
+    ));
+
+    let table = render(&rows, &stages, &base, cores, quick);
+    println!("\n{table}");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/benchmarks.md");
+    write_section(path, "flow", &table);
+    println!("written to docs/benchmarks.md");
+}
+
+fn backend_label(backend: &str) -> &'static str {
+    if backend == "postgres" {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
+}
+
+fn pct(ours: f64, base: f64) -> String {
+    if base > 0.0 {
+        format!("{:.0}%", 100.0 * ours / base)
+    } else {
+        "-".into()
+    }
+}
+
+fn ratio_x(ours: f64, base: f64) -> String {
+    if base > 0.0 {
+        format!("{:.1}x", ours / base)
+    } else {
+        "-".into()
+    }
+}
+
+/// Microseconds as milliseconds with two decimals.
+fn ms(micros: u64) -> String {
+    format!("{:.2} ms", micros as f64 / 1000.0)
+}
+
+fn fmt_calls(calls: Option<f64>) -> String {
+    calls.map_or("?".into(), |c| format!("{c:.1}"))
+}
+
+/// The peak resident set of this process (VmHWM), in MiB.
+fn vm_hwm_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+// ---------------------------------------------------------------------------
+// Request bodies
+
+/// The sandbox's order with marks where each order's id and e-mail go.
+struct OrderTemplate {
+    text: String,
+}
+
+impl OrderTemplate {
+    fn new() -> OrderTemplate {
+        let mut order: Value = serde_json::from_str(ORDER_FIXTURE).expect("fixture order");
+        order["id"] = json!(ID_MARK.parse::<u64>().unwrap());
+        order["number"] = json!(ID_MARK);
+        order["order_key"] = json!(format!("wc_order_{ID_MARK}"));
+        order["billing"]["email"] = json!(EMAIL_MARK);
+        let text = serde_json::to_string(&order).unwrap();
+        assert!(text.contains(ID_MARK) && text.contains(EMAIL_MARK));
+        OrderTemplate { text }
+    }
+
+    /// The body of order `id` placed by `email`.
+    fn body(&self, id: u64, email: &str) -> String {
+        self.text
+            .replace(ID_MARK, &id.to_string())
+            .replace(EMAIL_MARK, email)
+    }
+
+    /// A complete signed `order.created` delivery of order `id`.
+    fn request(&self, id: u64, email: &str) -> Vec<u8> {
+        let body = self.body(id, email);
+        let signature = sign(SECRET.as_bytes(), body.as_bytes());
+        let mut request = format!(
+            "POST /webhooks/{INSTANCE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             User-Agent: WooCommerce/9.4.2 Hookshot (WordPress/6.7)\r\nX-WC-Webhook-Source: https://shop.example.com/\r\n\
+             X-WC-Webhook-Topic: order.created\r\nX-WC-Webhook-Resource: order\r\nX-WC-Webhook-Event: created\r\n\
+             X-WC-Webhook-ID: 7\r\nX-WC-Webhook-Delivery-ID: {id}\r\nX-WC-Webhook-Signature: {signature}\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body.as_bytes());
+        request
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Load generator
+
+/// What a load run measured.
+struct Outcome {
+    requests: u64,
+    ok: u64,
+    failed: u64,
+    elapsed: Duration,
+    /// Microseconds.
+    latency: Histogram<u64>,
+    first_failure: Option<String>,
+}
+
+impl Outcome {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn p(&self, q: f64) -> u64 {
+        self.latency.value_at_quantile(q / 100.0)
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} requests in {:.2} s = {:.0}/s, p50 {}, p99 {}, max {}, {} failed{}",
+            self.requests,
+            self.elapsed.as_secs_f64(),
+            self.rate(),
+            ms(self.p(50.0)),
+            ms(self.p(99.0)),
+            ms(self.latency.max()),
+            self.failed,
+            self.first_failure
+                .as_deref()
+                .map(|f| format!(" (first: {f})"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
+}
+
+/// One keep-alive HTTP/1.1 connection with one request in flight.
+struct Connection {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Connection {
+    async fn open(addr: SocketAddr) -> Connection {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).unwrap();
+        Connection {
+            stream,
+            buffer: Vec::with_capacity(4096),
+        }
+    }
+
+    /// Sends `request` and reads the answer: its status and body.
+    async fn exchange(&mut self, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+        self.stream.write_all(request).await?;
+        self.buffer.clear();
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some(head_end) = find(&self.buffer, b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buffer[..head_end])
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                let status: u16 = head
+                    .get(9..12)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| std::io::Error::other(format!("bad status line: {head}")))?;
+                let length = head
+                    .lines()
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse::<usize>().ok())
+                            .flatten()
+                    })
+                    .unwrap_or(0);
+                let total = head_end + 4 + length;
+                while self.buffer.len() < total {
+                    let n = self.stream.read(&mut chunk).await?;
+                    if n == 0 {
+                        return Err(std::io::Error::other("connection closed mid-body"));
+                    }
+                    self.buffer.extend_from_slice(&chunk[..n]);
+                }
+                return Ok((status, self.buffer[head_end + 4..total].to_vec()));
+            }
+            let n = self.stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(std::io::Error::other("connection closed"));
+            }
+            self.buffer.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Order ids are unique across every run of the process, so that each
+/// request is a new document.
+static NEXT_ORDER_ID: AtomicU64 = AtomicU64::new(100_000);
+
+/// The requests of one run, signed before the clock starts (in chunks, so
+/// memory stays small: the template is ~2.6 kB).
+fn prepare(template: &OrderTemplate, n: u64, emails: &[String]) -> Vec<Vec<u8>> {
+    let first = NEXT_ORDER_ID.fetch_add(n, Ordering::Relaxed);
+    (0..n)
+        .map(|i| {
+            let email = if emails.is_empty() {
+                "liam.johnson1@example.com"
+            } else {
+                emails[(i as usize) % emails.len()].as_str()
+            };
+            template.request(first + i, email)
+        })
+        .collect()
+}
+
+struct TaskResult {
+    ok: u64,
+    failed: u64,
+    latency: Histogram<u64>,
+    first_failure: Option<String>,
+}
+
+impl TaskResult {
+    fn new() -> TaskResult {
+        TaskResult {
+            ok: 0,
+            failed: 0,
+            latency: histogram(),
+            first_failure: None,
+        }
+    }
+
+    fn record(&mut self, answer: std::io::Result<(u16, Vec<u8>)>, micros: u64) {
+        self.latency.saturating_record(micros.max(1));
+        match answer {
+            Ok((200, _)) => self.ok += 1,
+            Ok((status, body)) => {
+                self.failed += 1;
+                self.first_failure
+                    .get_or_insert_with(|| format!("{status} {}", String::from_utf8_lossy(&body)));
+            }
+            Err(error) => {
+                self.failed += 1;
+                self.first_failure.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+}
+
+fn merge(requests: u64, elapsed: Duration, results: Vec<TaskResult>) -> Outcome {
+    let mut outcome = Outcome {
+        requests,
+        ok: 0,
+        failed: 0,
+        elapsed,
+        latency: histogram(),
+        first_failure: None,
+    };
+    for result in results {
+        outcome.ok += result.ok;
+        outcome.failed += result.failed;
+        outcome.latency.add(&result.latency).unwrap();
+        if outcome.first_failure.is_none() {
+            outcome.first_failure = result.first_failure;
+        }
+    }
+    outcome
+}
+
+/// `n` requests as fast as they are answered over `connections` connections.
+async fn closed_loop(
+    addr: SocketAddr,
+    n: u64,
+    connections: usize,
+    template: &OrderTemplate,
+) -> Outcome {
+    closed_loop_with(addr, prepare(template, n, &[]), connections).await
+}
+
+async fn closed_loop_with(addr: SocketAddr, requests: Vec<Vec<u8>>, connections: usize) -> Outcome {
+    let n = requests.len() as u64;
+    let requests = Arc::new(requests);
+    let next = Arc::new(AtomicU64::new(0));
+    let mut conns = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        conns.push(Connection::open(addr).await);
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .map(|mut conn| {
+            let requests = requests.clone();
+            let next = next.clone();
+            tokio::spawn(async move {
+                let mut result = TaskResult::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let sent = Instant::now();
+                    let answer = conn.exchange(&requests[i as usize]).await;
+                    let broken = answer.is_err();
+                    result.record(answer, sent.elapsed().as_micros() as u64);
+                    if broken {
+                        conn = Connection::open(addr).await;
+                    }
+                }
+                result
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    merge(n, start.elapsed(), results)
+}
+
+/// `rate` requests a second for `secs` seconds, each sent when due (or as
+/// soon as its connection is free); latency counts from when it was due.
+async fn open_loop(
+    addr: SocketAddr,
+    rate: u64,
+    secs: u64,
+    connections: usize,
+    template: &OrderTemplate,
+) -> Outcome {
+    let n = rate * secs;
+    let requests = Arc::new(prepare(template, n, &[]));
+    let mut conns = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        conns.push(Connection::open(addr).await);
+    }
+    let start = tokio::time::Instant::now() + Duration::from_millis(20);
+    let interval_ns = 1_000_000_000 / rate;
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(k, mut conn)| {
+            let requests = requests.clone();
+            tokio::spawn(async move {
+                let mut result = TaskResult::new();
+                let mut i = k as u64;
+                while i < n {
+                    let due = start + Duration::from_nanos(i * interval_ns);
+                    tokio::time::sleep_until(due).await;
+                    let answer = conn.exchange(&requests[i as usize]).await;
+                    let broken = answer.is_err();
+                    result.record(answer, due.elapsed().as_micros() as u64);
+                    if broken {
+                        conn = Connection::open(addr).await;
+                    }
+                    i += connections as u64;
+                }
+                result
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    merge(n, start.elapsed(), results)
+}
+
+// ---------------------------------------------------------------------------
+// Servers
+
+/// The baseline: actix-web with the gateway's worker count and a POST
+/// handler that reads the body and answers a small JSON, touching nothing.
+struct NoopServer {
+    addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl NoopServer {
+    fn start() -> NoopServer {
+        async fn noop(body: web::Bytes) -> HttpResponse {
+            HttpResponse::Ok().json(json!({"status": "recorded", "events": 1, "bytes": body.len()}))
+        }
+        let server =
+            HttpServer::new(|| App::new().route("/webhooks/{instance}", web::post().to(noop)))
+                .disable_signals()
+                .workers(2)
+                .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .expect("bind the no-op server");
+        let addr = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        NoopServer {
+            addr,
+            handle,
+            task: tokio::spawn(server),
+        }
+    }
+
+    async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+    }
+}
+
+/// The real webhook intake over a fresh database.
+struct IntakeServer {
+    addr: SocketAddr,
+    store: EventStore,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), mlc_gateway::GatewayError>>,
+    _db: TestDatabase,
+}
+
+fn registry() -> HashMap<String, IntakeConfig> {
+    HashMap::from([(
+        INSTANCE.to_string(),
+        IntakeConfig::woocommerce(SecretString::from(SECRET.to_string())),
+    )])
+}
+
+impl IntakeServer {
+    async fn start(backend: &str) -> IntakeServer {
+        let db = TestDatabase::of(backend).await;
+        let store = db.store().await;
+        let intake =
+            WebhookIntake::start(&store, registry(), CommandBusOptions::default()).unwrap();
+        let gateway = Gateway::bind(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            GatewayState {
+                store: store.clone(),
+                subscriptions: vec![],
+                webhooks: Some(intake),
+                operator: None,
+            },
+        )
+        .unwrap();
+        let addr = gateway.local_addr();
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(gateway.run(shutdown.clone()));
+        IntakeServer {
+            addr,
+            store,
+            shutdown,
+            task,
+            _db: db,
+        }
+    }
+
+    async fn order_events(&self) -> u64 {
+        count_events(&self.store, "OrderReceived").await
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+        self.store.close().await;
+    }
+}
+
+async fn count_events(store: &EventStore, event_type: &str) -> u64 {
+    store
+        .list(
+            &EventFilter {
+                event_type: Some(event_type.into()),
+                ..Default::default()
+            },
+            0,
+            1_000_000,
+        )
+        .await
+        .map_or(0, |events| events.len() as u64)
+}
+
+// ---------------------------------------------------------------------------
+// Store baselines
+
+fn order_payload() -> Value {
+    serde_json::from_str(ORDER_FIXTURE).unwrap()
+}
+
+/// One-event appends per second from `writers` concurrent writers, each to
+/// a new stream, on a fresh database.
+async fn single_appends(backend: &str, n: u64, writers: usize) -> f64 {
+    let db = TestDatabase::of(backend).await;
+    let store = db.store().await;
+    let payload = order_payload();
+    let per = n / writers as u64;
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let store = store.clone();
+            let payload = payload.clone();
+            tokio::spawn(async move {
+                for i in 0..per {
+                    let event = NewEvent::new(
+                        "order_document",
+                        format!("{INSTANCE}/order/raw{w}-{i}"),
+                        1,
+                        "OrderReceived",
+                        payload.clone(),
+                    );
+                    store.append(&[event]).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let rate = (per * writers as u64) as f64 / start.elapsed().as_secs_f64();
+    store.close().await;
+    rate
+}
+
+/// Events per second appended 1,000 at a time by one writer, on a fresh
+/// database.
+async fn batched_appends(backend: &str, n: u64) -> f64 {
+    let db = TestDatabase::of(backend).await;
+    let store = db.store().await;
+    let payload = order_payload();
+    let batches = n / 1000;
+    let start = Instant::now();
+    for b in 0..batches {
+        let events: Vec<NewEvent> = (0..1000)
+            .map(|i| {
+                NewEvent::new(
+                    "order_document",
+                    format!("{INSTANCE}/order/batch{b}-{i}"),
+                    1,
+                    "OrderReceived",
+                    payload.clone(),
+                )
+            })
+            .collect();
+        store.append(&events).await.unwrap();
+    }
+    let rate = (batches * 1000) as f64 / start.elapsed().as_secs_f64();
+    store.close().await;
+    rate
+}
+
+// ---------------------------------------------------------------------------
+// The whole flow
+
+struct FlowOutcome {
+    orders: u64,
+    posted: u64,
+    /// First webhook sent to the last order posted.
+    elapsed: Duration,
+    /// First webhook sent to the last one acknowledged.
+    intake_elapsed: Duration,
+    statuses: String,
+    sage_orders: u64,
+    sage_calls_per_order: Option<f64>,
+    /// Time spent waiting for Sage 300, per order posted.
+    erp_time_per_order: Duration,
+    /// Each kind of Sage 300 call, with its count and average time.
+    erp_calls: String,
+    intake: Outcome,
+}
+
+impl FlowOutcome {
+    fn rate(&self) -> f64 {
+        self.posted as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn intake_rate(&self) -> f64 {
+        self.intake.ok as f64 / self.intake_elapsed.as_secs_f64()
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} of {} posted in {:.2} s = {:.0}/s (intake {:.2} s, {:.0}/s, {} failed); Sage 300 holds {} orders; {} Sage calls and {:.1} ms in Sage an order ({}); documents: {}",
+            self.posted,
+            self.orders,
+            self.elapsed.as_secs_f64(),
+            self.rate(),
+            self.intake_elapsed.as_secs_f64(),
+            self.intake_rate(),
+            self.intake.failed,
+            self.sage_orders,
+            fmt_calls(self.sage_calls_per_order),
+            self.erp_time_per_order.as_secs_f64() * 1e3,
+            self.erp_calls,
+            self.statuses
+        )
+    }
+}
+
+/// A storefront for the order worker's refund watcher, which only calls it
+/// for orders revised after posting: none in this benchmark, whose orders
+/// come in by webhook. Every call says so.
+// WOOCOMMERCE-CLIENT: use mlc_connectors::woocommerce's client once it lands.
+struct WebhookOnlyStorefront;
+
+fn not_used() -> ConnectorError {
+    ConnectorError::Invalid {
+        system: "WooCommerce",
+        detail: "the flow benchmark's storefront takes orders by webhook only".into(),
+    }
+}
+
+#[async_trait]
+impl Storefront for WebhookOnlyStorefront {
+    fn system(&self) -> &'static str {
+        "WooCommerce"
+    }
+    async fn ping(&self) -> Result<(), ConnectorError> {
+        Err(not_used())
+    }
+    async fn order(&self, _: &str) -> Result<Order, ConnectorError> {
+        Err(not_used())
+    }
+    async fn orders_modified_after(&self, _: DateTime<Utc>) -> Result<Vec<Order>, ConnectorError> {
+        Err(not_used())
+    }
+    async fn refunds(&self, _: &str) -> Result<Vec<Refund>, ConnectorError> {
+        Err(not_used())
+    }
+    async fn customer(&self, _: &str) -> Result<Customer, ConnectorError> {
+        Err(not_used())
+    }
+    async fn products_by_sku(&self, _: &[Sku]) -> Result<Vec<ChannelProduct>, ConnectorError> {
+        Err(not_used())
+    }
+    async fn update_products(&self, _: &[ProductUpdate]) -> Result<(), ConnectorError> {
+        Err(not_used())
+    }
+    async fn webhooks(&self) -> Result<Vec<ChannelWebhook>, ConnectorError> {
+        Err(not_used())
+    }
+    async fn create_webhook(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> Result<ChannelWebhook, ConnectorError> {
+        Err(not_used())
+    }
+    async fn activate_webhook(&self, _: &str) -> Result<ChannelWebhook, ConnectorError> {
+        Err(not_used())
+    }
+}
+
+async fn control(
+    http: &reqwest::Client,
+    sandbox: &Sandbox,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut request = http.request(method, format!("http://{}/_sandbox/{path}", sandbox.addr()));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("sandbox control route");
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// `n` orders from webhook to `PostedToErp`: the intake, the CommandBus, the
+/// documents projection, the order worker and the Sage 300 connector, wired
+/// as `src/service.rs` wires them, against a demo sandbox with `fault`.
+async fn order_flow(
+    backend: &str,
+    n: u64,
+    fault: Option<Value>,
+    template: &OrderTemplate,
+) -> FlowOutcome {
+    let sandbox = Sandbox::start(SandboxOptions {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        seed: Seed::Demo,
+    })
+    .await
+    .expect("sandbox starts");
+    let http = reqwest::Client::new();
+    let manifest = sandbox.manifest();
+    let sage = &manifest["sage300"];
+    let text = |key: &str| sage[key].as_str().unwrap_or_default().to_string();
+    let _ = sandbox.base_url(System::Sage300);
+
+    // Returning customers: the demo Sage 300 customers' addresses.
+    let customers = control(
+        &http,
+        &sandbox,
+        reqwest::Method::GET,
+        "sage300/customers",
+        None,
+    )
+    .await;
+    let emails: Vec<String> = customers
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|c| c["Email"].as_str().map(str::to_string))
+                .filter(|e| !e.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        !emails.is_empty(),
+        "the demo Sage 300 has customers with e-mail addresses"
+    );
+
+    let db = TestDatabase::of(backend).await;
+    let store = db.store().await;
+    let instance = InstanceId::new(INSTANCE).unwrap();
+    store
+        .cqrs::<Integration>(vec![], ())
+        .execute(
+            INSTANCE,
+            IntegrationCommand::Configure {
+                instance: instance.clone(),
+                fingerprint: "flow-bench".into(),
+            },
+        )
+        .await
+        .expect("configure the instance");
+
+    let shutdown = CancellationToken::new();
+    let bus_options = CommandBusOptions::default();
+    let intake = WebhookIntake::start(&store, registry(), bus_options.clone()).unwrap();
+    let orders = intake.orders().clone();
+    let customer_bus = CommandBus::start(store.clone(), bus_options);
+    let documents = DocumentsView::new(store.clone());
+    let projection = Subscription::new(
+        store.clone(),
+        DocumentsProjection::NAME,
+        DocumentsProjection::new(documents.clone()),
+        SubscriptionOptions {
+            poll_interval: Duration::from_millis(200),
+            ..SubscriptionOptions::default()
+        },
+    );
+    let projection_task = tokio::spawn(projection.run(shutdown.clone()));
+    let gateway = Gateway::bind(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        GatewayState {
+            store: store.clone(),
+            subscriptions: vec![],
+            webhooks: Some(intake),
+            operator: None,
+        },
+    )
+    .unwrap();
+    let addr = gateway.local_addr();
+    let gateway_task = tokio::spawn(gateway.run(shutdown.clone()));
+
+    let sage300: Arc<dyn Erp> = Arc::new(
+        Sage300::new(Sage300Settings {
+            timeout: Duration::from_secs(10),
+            ..Sage300Settings::new(
+                url::Url::parse(&text("base_url")).expect("Sage 300 base URL"),
+                text("company"),
+                text("username"),
+                SecretString::from(text("password")),
+            )
+        })
+        .expect("Sage 300 connector"),
+    );
+    let counting = Arc::new(CountingErp::new(sage300));
+    let erp: Arc<dyn Erp> = counting.clone();
+    let worker = OrderWorker::start(
+        OrderWorkerDeps {
+            store: store.clone(),
+            bus: orders,
+            customers: customer_bus,
+            documents: documents.clone(),
+            instance: instance.clone(),
+            erp,
+            storefront: Arc::new(WebhookOnlyStorefront),
+            rules: MappingRules {
+                reference_prefix: Some("WC-".into()),
+                ..MappingRules::default()
+            },
+            retry: RetrySettings {
+                max_attempts: 8,
+                initial_backoff: Duration::from_secs(1),
+                max_backoff: Duration::from_secs(10),
+                jitter: 0.2,
+            },
+            concurrency: ORDER_CONCURRENCY,
+            poll_interval: Duration::from_secs(1),
+        },
+        shutdown.clone(),
+    );
+
+    if let Some(fault) = fault {
+        control(
+            &http,
+            &sandbox,
+            reqwest::Method::POST,
+            "faults",
+            Some(fault),
+        )
+        .await;
+    }
+    let requests = prepare(template, n, &emails);
+    let start = Instant::now();
+    let intake_outcome = closed_loop_with(addr, requests, CONNECTIONS).await;
+    let intake_elapsed = start.elapsed();
+
+    // Until every order is posted, or nothing moved for 30 s.
+    let mut posted = 0;
+    let mut last_change = Instant::now();
+    let mut statuses;
+    loop {
+        let counts = documents.count_map(INSTANCE).await.unwrap_or_default();
+        let now_posted = counts.get("order/posted").copied().unwrap_or(0);
+        statuses = format!("{counts:?}");
+        if now_posted != posted {
+            posted = now_posted;
+            last_change = Instant::now();
+        }
+        if posted >= intake_outcome.ok || last_change.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = start.elapsed();
+    let posted_events = count_events(&store, "PostedToErp").await;
+    if posted_events != posted {
+        println!("  note: {posted_events} PostedToErp events, {posted} documents posted");
+    }
+
+    let sage_orders = control(
+        &http,
+        &sandbox,
+        reqwest::Method::GET,
+        "sage300/orders",
+        None,
+    )
+    .await
+    .as_array()
+    .map_or(0, |a| a.len() as u64);
+    let (calls, busy, each) = counting.totals();
+    let sage_calls_per_order = Some(calls as f64 / posted_events.max(1) as f64);
+    let erp_time_per_order = busy / posted_events.max(1) as u32;
+
+    shutdown.cancel();
+    worker.join().await;
+    let _ = gateway_task.await;
+    let _ = projection_task.await;
+    store.close().await;
+    sandbox.stop().await;
+    drop(db);
+    FlowOutcome {
+        orders: n,
+        posted: posted_events,
+        elapsed,
+        intake_elapsed,
+        statuses,
+        sage_orders,
+        sage_calls_per_order,
+        erp_time_per_order,
+        erp_calls: each,
+        intake: intake_outcome,
+    }
+}
+
+/// The Sage 300 connector, counting its calls and the time spent in them:
+/// where an order's time goes.
+struct CountingErp {
+    inner: Arc<dyn Erp>,
+    calls: std::sync::Mutex<std::collections::BTreeMap<&'static str, (u64, Duration)>>,
+}
+
+impl CountingErp {
+    fn new(inner: Arc<dyn Erp>) -> CountingErp {
+        CountingErp {
+            inner,
+            calls: Default::default(),
+        }
+    }
+
+    async fn timed<T>(&self, name: &'static str, call: impl std::future::Future<Output = T>) -> T {
+        let start = Instant::now();
+        let result = call.await;
+        let mut calls = self.calls.lock().unwrap();
+        let entry = calls.entry(name).or_default();
+        entry.0 += 1;
+        entry.1 += start.elapsed();
+        result
+    }
+
+    /// Calls in all, time in all, and each kind of call with its count.
+    fn totals(&self) -> (u64, Duration, String) {
+        let calls = self.calls.lock().unwrap();
+        let total = calls.values().map(|(n, _)| n).sum();
+        let time = calls.values().map(|(_, t)| *t).sum();
+        let each = calls
+            .iter()
+            .map(|(name, (n, t))| {
+                format!(
+                    "{name} {n} ({:.1} ms avg)",
+                    t.as_secs_f64() * 1e3 / *n as f64
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        (total, time, each)
+    }
+}
+
+#[async_trait]
+impl Erp for CountingErp {
+    fn system(&self) -> &'static str {
+        self.inner.system()
+    }
+    async fn ping(&self) -> Result<(), ConnectorError> {
+        self.timed("ping", self.inner.ping()).await
+    }
+    async fn find_customer_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<String>, ConnectorError> {
+        self.timed(
+            "find_customer_by_email",
+            self.inner.find_customer_by_email(email),
+        )
+        .await
+    }
+    async fn customer_exists(&self, number: &str) -> Result<bool, ConnectorError> {
+        self.timed("customer_exists", self.inner.customer_exists(number))
+            .await
+    }
+    async fn create_customer(&self, customer: &ErpCustomer) -> Result<String, ConnectorError> {
+        self.timed("create_customer", self.inner.create_customer(customer))
+            .await
+    }
+    async fn update_customer(&self, customer: &ErpCustomer) -> Result<(), ConnectorError> {
+        self.timed("update_customer", self.inner.update_customer(customer))
+            .await
+    }
+    async fn item_exists(&self, item_number: &str) -> Result<bool, ConnectorError> {
+        self.timed("item_exists", self.inner.item_exists(item_number))
+            .await
+    }
+    async fn find_order(&self, reference: &str) -> Result<Option<String>, ConnectorError> {
+        self.timed("find_order", self.inner.find_order(reference))
+            .await
+    }
+    fn prepare_order(&self, order: &ErpOrder) -> Result<PreparedRequest, ConnectorError> {
+        self.inner.prepare_order(order)
+    }
+    async fn post_order(&self, order: &ErpOrder) -> Result<String, ConnectorError> {
+        self.timed("post_order", self.inner.post_order(order)).await
+    }
+    async fn find_credit_note(&self, reference: &str) -> Result<Option<String>, ConnectorError> {
+        self.timed("find_credit_note", self.inner.find_credit_note(reference))
+            .await
+    }
+    async fn post_credit_note(&self, note: &ErpCreditNote) -> Result<String, ConnectorError> {
+        self.timed("post_credit_note", self.inner.post_credit_note(note))
+            .await
+    }
+    async fn items_changed_since(
+        &self,
+        since: Option<NaiveDate>,
+        price_list: Option<&str>,
+        locations: &[String],
+    ) -> Result<Vec<ErpItemState>, ConnectorError> {
+        self.timed(
+            "items_changed_since",
+            self.inner.items_changed_since(since, price_list, locations),
+        )
+        .await
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stages
+
+/// Microseconds one core spends on each stage of one webhook.
+fn stage_costs(template: &OrderTemplate, iterations: u64) -> Vec<(&'static str, f64)> {
+    let body = template.body(42, "liam.johnson1@example.com");
+    let signature = sign(SECRET.as_bytes(), body.as_bytes());
+    let per = |start: Instant| start.elapsed().as_secs_f64() * 1e6 / iterations as f64;
+
+    let start = Instant::now();
+    for _ in 0..iterations {
+        verify_signature(
+            SECRET.as_bytes(),
+            std::hint::black_box(body.as_bytes()),
+            &signature,
+        )
+        .unwrap();
+    }
+    let hmac = per(start);
+
+    let start = Instant::now();
+    for _ in 0..iterations {
+        std::hint::black_box(parse_order(std::hint::black_box(body.as_bytes())).unwrap());
+    }
+    let parse = per(start);
+
+    let order = parse_order(body.as_bytes()).unwrap();
+    let start = Instant::now();
+    for _ in 0..iterations {
+        std::hint::black_box(serde_json::to_value(std::hint::black_box(&order)).unwrap());
+    }
+    let encode = per(start);
+
+    let start = Instant::now();
+    for i in 0..iterations {
+        std::hint::black_box(template.request(i, "liam.johnson1@example.com"));
+    }
+    let generate = per(start);
+
+    vec![
+        ("HMAC-SHA256 check of a 2.6 kB body", hmac),
+        ("decoding the order (parse_order)", parse),
+        ("encoding the canonical order as the event's JSON", encode),
+        ("load generator: building and signing one request", generate),
+    ]
+}
+
+fn render(
+    rows: &[Row],
+    stages: &[(&str, f64)],
+    base: &Outcome,
+    cores: usize,
+    quick: bool,
+) -> String {
+    let mut out = format!(
+        "Measured {} on {cores} cores ({}), release build, everything in one process \
+         (service, sandbox, load generator) plus the database server. Load: {CONNECTIONS} keep-alive \
+         HTTP/1.1 connections, one request in flight each, signed `order.created` deliveries of the \
+         sandbox's order (~2.6 kB), each a new order document.\n\n",
+        Utc::now().format("%Y-%m-%d"),
+        if quick { "quick run" } else { "full run" }
+    );
+    out.push_str(
+        "| measure | ml-connector | baseline | ratio | target |\n|---|---:|---:|---:|---|\n",
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            row.measure, row.ours, row.baseline, row.ratio, row.target
+        ));
+    }
+    out.push_str(&format!(
+        "\nWhere the time of one webhook goes, on one core (the no-op handler's rate, {:.0}/s, is \
+         the HTTP and load-generator cost on both cores):\n\n| stage | µs | at most, per core |\n|---|---:|---:|\n",
+        base.rate()
+    ));
+    for (what, micros) in stages {
+        out.push_str(&format!(
+            "| {what} | {micros:.2} | {:.0}/s |\n",
+            1e6 / micros
+        ));
+    }
+    out
+}
