@@ -28,26 +28,26 @@ pub async fn run(settings: &Settings, command: &ProjectionsCommand) -> anyhow::R
                 Some(name) => vec![mlc_projections::find(&store, name)?],
                 None => mlc_projections::all(&store),
             };
-            let tty = std::io::stdout().is_terminal();
-            for spec in &specs {
-                let bar = if tty {
-                    ProgressBar::new(0)
-                } else {
-                    ProgressBar::hidden()
-                };
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{prefix:>10} [{bar:40}] {pos}/{len} events ({per_sec}, {eta} left)",
-                    )?
-                    .progress_chars("=> "),
-                );
-                bar.set_prefix(spec.name);
-                let report = mlc_projections::rebuild_spec(spec, |done, total| {
-                    bar.set_length(total);
-                    bar.set_position(done);
-                })
-                .await?;
-                bar.finish_and_clear();
+            let bar = if std::io::stdout().is_terminal() {
+                ProgressBar::new(0)
+            } else {
+                ProgressBar::hidden()
+            };
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} [{bar:40}] {pos}/{len} events ({per_sec}, {eta} left)",
+                )?
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", "));
+            // One pass over the events feeds every projection rebuilt.
+            let reports = mlc_projections::rebuild_together(&specs, |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await?;
+            bar.finish_and_clear();
+            for report in reports {
                 println!(
                     "rebuilt {}: {} events in {:.1}s ({:.0} events/s)",
                     report.name,

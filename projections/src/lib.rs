@@ -35,7 +35,7 @@ pub use event_log::EventLog;
 pub use failures::{FailureFilter, FailurePage, FailureRow, FailuresProjection, FailuresView};
 pub use health::{CursorHealth, HealthProjection, HealthView, InstanceHealth, WebhookHealth};
 pub use registry::{
-    all, all_with_documents, find, rebuild, rebuild_spec, statuses, AnyProjection, ProjectionSpec,
-    ProjectionStatus, RebuildReport, REBUILD_BATCH,
+    all, all_with_documents, find, rebuild, rebuild_spec, rebuild_together, statuses,
+    AnyProjection, ProjectionSpec, ProjectionStatus, RebuildReport, REBUILD_BATCH,
 };
 pub use views::ReadModelError;

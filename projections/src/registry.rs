@@ -190,72 +190,118 @@ pub async fn rebuild(
 /// [`rebuild`] of a spec from [`all`].
 pub async fn rebuild_spec(
     spec: &ProjectionSpec,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> Result<RebuildReport, ReadModelError> {
+    let mut reports = rebuild_together(std::slice::from_ref(spec), progress).await?;
+    Ok(reports.remove(0))
+}
+
+/// Drops and rebuilds several projections of one store in one pass over
+/// the events: each batch read is handed to every projection's handler.
+/// What [`rebuild`] does for one, for each of `specs`; the reports share
+/// the pass's time.
+pub async fn rebuild_together(
+    specs: &[ProjectionSpec],
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Vec<RebuildReport>, ReadModelError> {
+    let Some(first) = specs.first() else {
+        return Ok(Vec::new());
+    };
+    let store = first.store.clone();
     let store_error = |source| ReadModelError::Store {
-        projection: spec.name,
+        projection: "rebuild",
         source,
     };
-    let handler_error = |e: HandlerError| ReadModelError::Handler {
-        projection: spec.name.to_owned(),
-        detail: e.to_string(),
-    };
     let started = Instant::now();
-    spec.reset().await?;
-    let total = u64::try_from(spec.store.count().await.map_err(store_error)?).unwrap_or_default();
+    for spec in specs {
+        spec.reset().await?;
+    }
+    let total = u64::try_from(store.count().await.map_err(store_error)?).unwrap_or_default();
     let patience = Instant::now() + Duration::from_secs(30);
-    let mut handler = spec.handler();
+    let mut handlers: Vec<(&ProjectionSpec, AnyProjection)> =
+        specs.iter().map(|s| (s, s.handler())).collect();
     let mut position = Position::START;
     let mut done = 0u64;
+    let (mut reading, mut handling, mut flushing) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     progress(0, total);
     // The next batch is read while this one is handled.
-    let mut next = tokio::spawn(read(spec.store.clone(), position));
+    let mut next = tokio::spawn(read(store.clone(), position));
     loop {
+        let waited = Instant::now();
         let batch = next
             .await
             .map_err(|e| ReadModelError::Handler {
-                projection: spec.name.to_owned(),
+                projection: "rebuild".into(),
                 detail: e.to_string(),
             })?
             .map_err(store_error)?;
+        reading += waited.elapsed();
         let Some(last) = batch.last().map(|e| e.position) else {
             // On PostgreSQL, events behind a transaction still open (anywhere
             // in the cluster) are held back: wait for those recorded before
             // the rebuild started, for a while.
             if done < total && Instant::now() < patience {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                next = tokio::spawn(read(spec.store.clone(), position));
+                next = tokio::spawn(read(store.clone(), position));
                 continue;
             }
             break;
         };
         position = last;
-        next = tokio::spawn(read(spec.store.clone(), position));
-        for event in &batch {
-            handler.handle(event).await.map_err(handler_error)?;
+        next = tokio::spawn(read(store.clone(), position));
+        let t = Instant::now();
+        for (spec, handler) in &mut handlers {
+            for event in &batch {
+                handler
+                    .handle(event)
+                    .await
+                    .map_err(|e| ReadModelError::Handler {
+                        projection: spec.name.to_owned(),
+                        detail: e.to_string(),
+                    })?;
+            }
         }
-        handler.flush().await.map_err(handler_error)?;
-        spec.store
-            .save_checkpoint(spec.name, position)
-            .await
-            .map_err(store_error)?;
+        let t2 = Instant::now();
+        // Each projection writes its own tables: their flushes overlap.
+        futures::future::try_join_all(handlers.iter_mut().map(|(spec, handler)| async move {
+            handler.flush().await.map_err(|e| ReadModelError::Handler {
+                projection: spec.name.to_owned(),
+                detail: e.to_string(),
+            })
+        }))
+        .await?;
+        handling += t2 - t;
+        flushing += t2.elapsed();
+        for spec in specs {
+            store
+                .save_checkpoint(spec.name, position)
+                .await
+                .map_err(store_error)?;
+        }
         done += batch.len() as u64;
         progress(done, total.max(done));
     }
     let elapsed = started.elapsed();
     let secs = elapsed.as_secs_f64();
     tracing::debug!(
-        projection = spec.name,
+        projections = specs.len(),
         events = done,
         ?elapsed,
-        "projection rebuilt"
+        ?reading,
+        ?handling,
+        ?flushing,
+        "projections rebuilt"
     );
-    Ok(RebuildReport {
-        name: spec.name.to_owned(),
-        events: done,
-        elapsed,
-        events_per_sec: if secs > 0.0 { done as f64 / secs } else { 0.0 },
-    })
+    Ok(specs
+        .iter()
+        .map(|spec| RebuildReport {
+            name: spec.name.to_owned(),
+            events: done,
+            elapsed,
+            events_per_sec: if secs > 0.0 { done as f64 / secs } else { 0.0 },
+        })
+        .collect())
 }
 
 async fn read(

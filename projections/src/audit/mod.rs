@@ -110,7 +110,6 @@ pub(crate) fn entry_of(event: &StoredEvent) -> AuditEntry {
             "response": response.cloned().unwrap_or(Value::Null),
         })),
     };
-    let payload: Value = serde_json::from_str(&event.payload).unwrap_or(Value::Null);
     AuditEntry {
         position: event.position.global,
         instance: event.instance().to_owned(),
@@ -121,7 +120,7 @@ pub(crate) fn entry_of(event: &StoredEvent) -> AuditEntry {
         recorded_at: event.recorded_at,
         actor,
         cause,
-        summary: summary::summarize(&event.event_type, &payload),
+        summary: summary::summarize(&event.event_type, &event.payload),
         outside_call,
         metadata,
     }
