@@ -35,7 +35,7 @@ pub struct DayCounters {
     pub orders_parked: u64,
     /// Post attempts that failed.
     pub post_failures: u64,
-    /// Retries scheduled.
+    /// Order post retries scheduled.
     pub retries: u64,
     /// Credit notes posted for refunds.
     pub refunds_credited: u64,
