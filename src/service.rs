@@ -25,7 +25,7 @@ use mlc_domain::model::InstanceId;
 use mlc_gateway::webhooks::WebhookIntake;
 use mlc_gateway::{Gateway, GatewayState};
 use mlc_projections::EventLog;
-use mlc_projections::{DocumentsProjection, DocumentsView};
+use mlc_projections::DocumentsView;
 use mlc_store::{CommandBus, CommandBusOptions, EventStore, Subscription, SubscriptionOptions};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -98,18 +98,22 @@ impl Service {
             EventLog,
             SubscriptionOptions::default(),
         );
-        let projection = Subscription::new(
-            store.clone(),
-            DocumentsProjection::NAME,
-            DocumentsProjection::new(documents.clone()),
-            SubscriptionOptions {
-                poll_interval: Duration::from_millis(200),
-                ..SubscriptionOptions::default()
-            },
-        );
+        // Every read model (documents, audit, failures, health, counters),
+        // each fed by its own checkpointed subscription.
+        let projections: Vec<_> = mlc_projections::all_with_documents(documents.clone())
+            .into_iter()
+            .map(|spec| {
+                spec.subscription(SubscriptionOptions {
+                    poll_interval: Duration::from_millis(200),
+                    ..SubscriptionOptions::default()
+                })
+            })
+            .collect();
+        let mut subscriptions = vec![event_log.status()];
+        subscriptions.extend(projections.iter().map(|p| p.status()));
         let state = GatewayState {
             store: store.clone(),
-            subscriptions: vec![event_log.status(), projection.status()],
+            subscriptions,
             webhooks: Some(intake),
             operator: Some(Operator::new(
                 store.clone(),
@@ -210,17 +214,22 @@ impl Service {
         }
 
         let tasks = tokio::spawn(async move {
-            let (http, log, docs) = tokio::join!(
+            let projections = futures::future::join_all(
+                projections.into_iter().map(|p| p.run(shutdown.clone())),
+            );
+            let (http, log, read_models) = tokio::join!(
                 gateway.run(shutdown.clone()),
                 event_log.run(shutdown.clone()),
-                projection.run(shutdown.clone()),
+                projections,
             );
             for actor in actors {
                 let _ = actor.await;
             }
             http?;
             log?;
-            docs?;
+            for read_model in read_models {
+                read_model?;
+            }
             Ok(())
         });
         Ok(Service {

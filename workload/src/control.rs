@@ -68,11 +68,22 @@ impl SandboxControl {
         body: Option<Value>,
     ) -> Result<Value, WorkloadError> {
         let call = format!("{method} {path}");
-        let mut request = self.http.request(method, format!("{}{path}", self.root));
-        if let Some(body) = body {
-            request = request.json(&body);
+        let send = || {
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.root));
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            request.send()
+        };
+        let response = match send().await {
+            // A pooled connection the server closed meanwhile: a read is
+            // safe to send again.
+            Err(_) if method == reqwest::Method::GET => send().await,
+            other => other,
         }
-        let response = request.send().await.map_err(|source| WorkloadError::Http {
+        .map_err(|source| WorkloadError::Http {
             call: call.clone(),
             source,
         })?;
