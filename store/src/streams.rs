@@ -52,6 +52,10 @@ impl EventStore {
                 .bind(aggregate_type)
                 .bind(ids)
                 .bind(after)
+                // Planned for each call, with the table as it is: a plan
+                // cached while the table was small hash-joins every event
+                // of the type, slower with every event appended.
+                .persistent(false)
                 .fetch_all(pool)
                 .await?;
                 rows.iter()
