@@ -1,12 +1,99 @@
-//! What both HTTP connectors share: the credential-free description of a
-//! call, transport errors, `Retry-After`, and query-string encoding.
+//! What both HTTP connectors share: sending a request (traced and timed),
+//! the credential-free description of a call, transport errors,
+//! `Retry-After`, and query-string encoding.
 
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
+use opentelemetry::metrics::Histogram;
+use opentelemetry::KeyValue;
 use reqwest::header::HeaderMap;
+use tracing::Instrument;
 use url::Url;
 
 use crate::{ConnectorError, OutsideCall};
+
+/// Bucket bounds of `mlc_outside_http_seconds`, in seconds.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+fn latency() -> &'static Histogram<f64> {
+    static LATENCY: OnceLock<Histogram<f64>> = OnceLock::new();
+    LATENCY.get_or_init(|| {
+        opentelemetry::global::meter("mlc-connectors")
+            .f64_histogram("mlc_outside_http")
+            .with_unit("s")
+            .with_description(
+                "Calls to the outside systems, by system, method and status (0: no answer)",
+            )
+            .with_boundaries(LATENCY_BUCKETS.to_vec())
+            .build()
+    })
+}
+
+/// A 200-299 answer or not, as read whole.
+pub(crate) struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The answer's headers.
+    pub headers: HeaderMap,
+    /// The answer's body.
+    pub body: Vec<u8>,
+}
+
+/// Sends `request` (described by `call`) to `system` and reads the whole
+/// answer, in a client span `outside call` (a child of the caller's span,
+/// so a document's ERP post joins its trace) and timed into the histogram
+/// `mlc_outside_http_seconds{system,method,status}`.
+pub(crate) async fn send(
+    system: &'static str,
+    call: &OutsideCall,
+    request: reqwest::RequestBuilder,
+) -> Result<Response, ConnectorError> {
+    let span = tracing::info_span!(
+        "outside call",
+        otel.name = %format!("{system} {}", call.method),
+        otel.kind = "client",
+        system,
+        http.request.method = call.method,
+        url.path = %call.path,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let result = async {
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?.to_vec();
+        Ok::<_, reqwest::Error>(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+    .instrument(span.clone())
+    .await;
+    let elapsed = started.elapsed();
+    let status = result.as_ref().map_or(0, |r| r.status);
+    span.record("http.response.status_code", status);
+    latency().record(
+        elapsed.as_secs_f64(),
+        &[
+            KeyValue::new("system", system),
+            KeyValue::new("method", call.method),
+            KeyValue::new("status", i64::from(status)),
+        ],
+    );
+    tracing::debug!(
+        system,
+        call = %call,
+        status,
+        elapsed_ms = elapsed.as_millis() as u64,
+        "outside call"
+    );
+    result.map_err(|e| transport_error(system, call.clone(), e))
+}
 
 /// Query parameters that carry credentials and never appear in an
 /// [`OutsideCall`].

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod metrics;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -108,6 +109,7 @@ impl Gateway {
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz));
+    metrics::configure(cfg);
 }
 
 /// Alive: the process answers.

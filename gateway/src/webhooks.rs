@@ -47,6 +47,7 @@ use mlc_store::{CommandBus, CommandBusOptions, CommandError, EventStore};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 /// The largest body accepted unless an instance says otherwise: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -323,13 +324,71 @@ fn metadata(
     if let Some(id) = header(headers, "X-WC-Webhook-Delivery-ID") {
         m.insert("channel_delivery_id".into(), id.into());
     }
+    trace_context(&mut m);
     m
 }
 
-/// `POST /webhooks/{instance}`.
+/// Puts the current span's trace and span ids (hex) into `m` as `trace_id`
+/// and `span_id`, when a trace is being recorded: the order worker continues
+/// that trace when it drives the document.
+fn trace_context(m: &mut serde_json::Map<String, serde_json::Value>) {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let context = tracing::Span::current().context();
+    let span = context.span();
+    let span_context = span.span_context();
+    if span_context.is_valid() {
+        m.insert(
+            "trace_id".into(),
+            span_context.trace_id().to_string().into(),
+        );
+        m.insert("span_id".into(), span_context.span_id().to_string().into());
+    }
+}
+
+/// `POST /webhooks/{instance}`: counted in `mlc_webhooks_received_total`
+/// (and `mlc_webhooks_refused_total` when answered 4xx/5xx), traced as the
+/// root span `webhook receipt` whose trace id goes into the metadata of the
+/// events it records.
 async fn receive(
     request: HttpRequest,
     path: web::Path<String>,
+    payload: web::Payload,
+    intake: web::Data<WebhookIntake>,
+) -> HttpResponse {
+    let name = path.into_inner();
+    let instance = if intake.instances.contains_key(&name) {
+        name.clone()
+    } else {
+        "_unknown".to_owned()
+    };
+    let topic = header(request.headers(), TOPIC_HEADER)
+        .unwrap_or("none")
+        .to_owned();
+    crate::metrics::webhook_received(&instance, &topic);
+    let span = tracing::info_span!(
+        parent: None,
+        "webhook receipt",
+        otel.name = "webhook receipt",
+        otel.kind = "server",
+        instance = %instance,
+        topic = %topic,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let response = receive_traced(request, name, payload, intake)
+        .instrument(span.clone())
+        .await;
+    let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
+    if status >= 400 {
+        crate::metrics::webhook_refused(&instance, status);
+    }
+    response
+}
+
+async fn receive_traced(
+    request: HttpRequest,
+    name: String,
     mut payload: web::Payload,
     intake: web::Data<WebhookIntake>,
 ) -> HttpResponse {
@@ -337,7 +396,6 @@ async fn receive(
     let delivery = uuid::Uuid::now_v7();
     let headers = request.headers();
     let topic = header(headers, TOPIC_HEADER);
-    let name = path.into_inner();
     let Some(instance) = intake.instances.get(&name) else {
         let (body, _) = match read_body(headers, &mut payload, DEFAULT_MAX_BODY_BYTES).await {
             Ok(body) => (body, None),

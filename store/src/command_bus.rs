@@ -242,11 +242,44 @@ where
             reply,
         };
         let writer = &self.writers[partition(aggregate_id, self.writers.len())];
-        if writer.send(job).await.is_err() {
-            return Err(CommandError::Stopped);
-        }
-        answer.await.unwrap_or(Err(CommandError::Stopped))
+        let result = if writer.send(job).await.is_err() {
+            Err(CommandError::Stopped)
+        } else {
+            answer.await.unwrap_or(Err(CommandError::Stopped))
+        };
+        count_command(A::TYPE, &result);
+        result
     }
+}
+
+/// Counts a command in `mlc_commands_total{aggregate,outcome}`; the outcome
+/// is `executed`, `duplicate`, `refused`, `store_error` or `stopped`.
+fn count_command<E: std::error::Error>(
+    aggregate: &'static str,
+    result: &Result<Executed, CommandError<E>>,
+) {
+    static COMMANDS: std::sync::OnceLock<opentelemetry::metrics::Counter<u64>> =
+        std::sync::OnceLock::new();
+    let counter = COMMANDS.get_or_init(|| {
+        opentelemetry::global::meter("mlc-store")
+            .u64_counter("mlc_commands")
+            .with_description("Commands decided, by aggregate type and outcome")
+            .build()
+    });
+    let outcome = match result {
+        Ok(done) if done.is_duplicate() => "duplicate",
+        Ok(_) => "executed",
+        Err(CommandError::Refused(_)) => "refused",
+        Err(CommandError::Store(_)) => "store_error",
+        Err(CommandError::Stopped) => "stopped",
+    };
+    counter.add(
+        1,
+        &[
+            opentelemetry::KeyValue::new("aggregate", aggregate),
+            opentelemetry::KeyValue::new("outcome", outcome),
+        ],
+    );
 }
 
 fn partition(aggregate_id: &str, writers: usize) -> usize {

@@ -18,7 +18,8 @@ use mlc_store::{CommandBus, EventStore};
 use serde_json::{json, Map, Value};
 
 use super::worker::{OrderWorkerDeps, OrderWorkerError};
-use super::RetrySettings;
+use super::{telemetry, RetrySettings};
+use tracing::Instrument;
 
 /// How long a document whose step failed without a durable record (the
 /// customer lookup, the event store) is left alone.
@@ -101,8 +102,20 @@ impl Driver {
 
     // --- Orders
 
+    /// Drives an order in a span that continues the trace of the webhook
+    /// that brought it (the latest event with a `trace_id`).
     async fn drive_order(&self, id: &str) -> Result<Outcome, OrderWorkerError> {
-        let mut document: OrderDocument = self.load(id).await?;
+        let (document, parent) = self.load_traced::<OrderDocument>(id).await?;
+        self.drive_order_steps(id, document)
+            .instrument(telemetry::drive_span(id, parent))
+            .await
+    }
+
+    async fn drive_order_steps(
+        &self,
+        id: &str,
+        mut document: OrderDocument,
+    ) -> Result<Outcome, OrderWorkerError> {
         let mut hold = None;
         // At most a few steps per turn: resolve, post, credit notes.
         for _ in 0..4 {
@@ -304,6 +317,7 @@ impl Driver {
                 return self.post_failed(id, attempt, e, request, cause).await;
             }
         };
+        let found_before = found.is_some();
         let (number, call) = match found {
             Some(number) => (
                 number.clone(),
@@ -336,7 +350,16 @@ impl Driver {
             cause,
             call,
         )
-        .await
+        .await?;
+        telemetry::post(
+            id,
+            if found_before {
+                "already_posted"
+            } else {
+                "posted"
+            },
+        );
+        Ok(())
     }
 
     /// Records a failed attempt, then schedules the next or parks.
@@ -363,6 +386,7 @@ impl Driver {
             call,
         )
         .await?;
+        telemetry::post(id, "failed");
         self.schedule_or_park(id, attempt, retryable, reason, error.retry_after(), cause)
             .await
     }
@@ -411,7 +435,9 @@ impl Driver {
                 cause,
                 call,
             )
-            .await
+            .await?;
+            telemetry::retry(id);
+            Ok(())
         } else {
             let reason = if retryable {
                 format!("gave up after {attempt} attempts: {reason}")
@@ -431,7 +457,9 @@ impl Driver {
         call: Call,
     ) -> Result<(), OrderWorkerError> {
         self.order_command(id, OrderCommand::Park { reason }, cause, call)
-            .await
+            .await?;
+        telemetry::parked(id);
+        Ok(())
     }
 
     /// One credit note per pending refund that is due.
@@ -774,9 +802,22 @@ impl Driver {
     }
 
     async fn load<A: Aggregate>(&self, id: &str) -> Result<A, OrderWorkerError> {
+        Ok(self.load_traced(id).await?.0)
+    }
+
+    /// The aggregate, and the span context of the latest event that
+    /// carries one in its metadata.
+    async fn load_traced<A: Aggregate>(
+        &self,
+        id: &str,
+    ) -> Result<(A, Option<opentelemetry::trace::SpanContext>), OrderWorkerError> {
         let mut streams = self.store.load_streams(A::TYPE, &[id]).await?;
         let mut aggregate = A::default();
+        let mut trace = None;
         for event in streams.remove(id).unwrap_or_default() {
+            if event.metadata.contains("trace_id") {
+                trace = telemetry::stored_span_context(&event.metadata).or(trace);
+            }
             let payload = event
                 .payload_as::<A::Event>()
                 .map_err(|e| OrderWorkerError::Decode {
@@ -785,7 +826,7 @@ impl Driver {
                 })?;
             aggregate.apply(payload);
         }
-        Ok(aggregate)
+        Ok((aggregate, trace))
     }
 }
 

@@ -24,6 +24,7 @@
 mod drive;
 mod refunds;
 mod retry;
+mod telemetry;
 mod worker;
 
 pub use refunds::RefundWatcher;

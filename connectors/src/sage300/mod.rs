@@ -34,7 +34,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use crate::http::{encode_query_value, outside_call, retry_after, shorten, transport_error};
+use crate::http::{self, encode_query_value, outside_call, retry_after, shorten};
 use crate::{ConnectorError, Erp, OutsideCall, PreparedRequest};
 
 pub use payload::odata_string;
@@ -247,25 +247,11 @@ impl Sage300 {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let started = std::time::Instant::now();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(SYSTEM, call.clone(), e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(SYSTEM, call.clone(), e))?
-            .to_vec();
-        tracing::debug!(
-            system = SYSTEM,
-            call = %call,
+        let http::Response {
             status,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "outside call"
-        );
+            headers,
+            body: bytes,
+        } = http::send(SYSTEM, &call, request).await?;
         if (200..300).contains(&status) {
             return Ok((status, bytes));
         }

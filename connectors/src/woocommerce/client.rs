@@ -20,7 +20,7 @@ use url::Url;
 
 use super::oauth;
 use super::webhook::{parse_customer, parse_order, WebhookParseError};
-use crate::http::{outside_call, retry_after, shorten, transport_error};
+use crate::http::{self, outside_call, retry_after, shorten};
 use crate::{
     ChannelProduct, ChannelWebhook, ConnectorError, OutsideCall, ProductUpdate, Storefront,
     WebhookStatus,
@@ -202,18 +202,11 @@ impl WooCommerce {
                 .header(CONTENT_TYPE, "application/json")
                 .body(serde_json::to_vec(body).unwrap_or_default());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(SYSTEM, call.clone(), e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(SYSTEM, call.clone(), e))?
-            .to_vec();
-        tracing::debug!(system = SYSTEM, call = %call, status, "outside call");
+        let http::Response {
+            status,
+            headers,
+            body: bytes,
+        } = http::send(SYSTEM, &call, request).await?;
         if !(200..300).contains(&status) {
             return Err(decode_error(call, status, &headers, &bytes));
         }
