@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod auth;
 pub mod metrics;
 pub mod webhooks;
 
@@ -28,6 +29,15 @@ pub struct GatewayState {
     pub webhooks: Option<webhooks::WebhookIntake>,
     /// The operator API (`/api/v1`, see [`api`]); `None` serves no API route.
     pub operator: Option<mlc_actors::operator::Operator>,
+}
+
+impl GatewayState {
+    /// The API tokens, kept in the store's database: what the API's
+    /// [`auth::RequireRole`] checks and what the dashboard verifies a
+    /// sign-in token with ([`auth::TokenStore::verify`]).
+    pub fn tokens(&self) -> auth::TokenStore {
+        auth::TokenStore::new(self.store.clone())
+    }
 }
 
 /// Why the server could not start.
@@ -57,12 +67,14 @@ impl Gateway {
     pub fn bind(addr: SocketAddr, state: GatewayState) -> Result<Gateway, GatewayError> {
         let intake = state.webhooks.clone();
         let operator = state.operator.clone();
+        let tokens = web::Data::new(state.tokens());
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             let intake = intake.clone();
             let operator = operator.clone();
             App::new()
                 .app_data(data.clone())
+                .app_data(tokens.clone())
                 .configure(routes)
                 .configure(move |cfg| {
                     if let Some(intake) = intake {

@@ -15,6 +15,7 @@ use mlc_domain::customer::CustomerDocument;
 use mlc_domain::mapping::MappingRules;
 use mlc_domain::model::{InstanceId, Order};
 use mlc_domain::order::{OrderCommand, OrderDocument};
+use mlc_gateway::auth::{Role, TokenStore};
 use mlc_gateway::{Gateway, GatewayState};
 use mlc_projections::DocumentsView;
 use mlc_sandbox::{Sandbox, SandboxOptions, Seed};
@@ -110,13 +111,27 @@ impl Api {
         let url = format!("http://{}/api/v1", gateway.local_addr());
         let shutdown = CancellationToken::new();
         tokio::spawn(gateway.run(shutdown.clone()));
+        // Every API route needs a token: these tests act as an operator.
+        let (_, token) = TokenStore::new(store.clone())
+            .create(Role::Operator, "api-tests")
+            .await
+            .unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
         Api {
             _db: db,
             store,
             view,
             orders,
             url,
-            http: reqwest::Client::new(),
+            http,
             shutdown,
         }
     }
@@ -252,7 +267,10 @@ async fn documents_are_listed_shown_and_replayed(backend: &str) {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["events"][0]["event_type"], "ReplayRequested");
-    assert_eq!(body["events"][0]["metadata"]["requested_by"], "api");
+    assert_eq!(
+        body["events"][0]["metadata"]["requested_by"],
+        "token:api-tests"
+    );
     let before = api.events().await;
     let (status, error) = api
         .post(

@@ -23,6 +23,56 @@ impl ApiError {
             detail: detail.into(),
         }
     }
+
+    /// No token, or an unknown or revoked one: 401 `unauthorized`.
+    pub fn unauthorized(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            detail: detail.into(),
+        }
+    }
+
+    /// The token's role is too weak: 403 `forbidden`.
+    pub fn forbidden(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            detail: detail.into(),
+        }
+    }
+
+    /// Nothing with this name or id: 404 `not_found`.
+    pub fn not_found(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            detail: detail.into(),
+        }
+    }
+
+    /// The request conflicts with the current state: 409 `refused`.
+    pub fn refused(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::CONFLICT,
+            code: "refused",
+            detail: detail.into(),
+        }
+    }
+
+    /// A dependency (database, outside system) does not answer: 503 `unavailable`.
+    pub fn unavailable(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "unavailable",
+            detail: detail.into(),
+        }
+    }
+
+    /// The error's code (`invalid`, `unauthorized`, ...).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
 }
 
 impl From<OperatorError> for ApiError {

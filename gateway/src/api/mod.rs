@@ -18,8 +18,9 @@
 //!
 //! Errors are `{"code", "detail"}` with one status per kind: `invalid` 400,
 //! `not_found` 404, `refused` 409 (the document's own words, nothing
-//! recorded), `unmapped` 422, `unavailable` 503. Requests are attributed to
-//! `api` until API tokens exist.
+//! recorded), `unmapped` 422, `unavailable` 503, and from the token check
+//! `unauthorized` 401 and `forbidden` 403 (see [`crate::auth`]). Commands are
+//! attributed to the token: `token:{name}`.
 
 mod error;
 
@@ -28,10 +29,17 @@ use mlc_actors::operator::{BulkFilter, Operator};
 use mlc_projections::{DocumentFilter, Page};
 use serde::Deserialize;
 
+use crate::auth::{Principal, RequireRole, Role};
+
 pub use error::ApiError;
 
-/// Who the API's commands are recorded as requested by.
-pub const REQUESTED_BY: &str = "api";
+fn viewer_role() -> RequireRole {
+    RequireRole(Role::Viewer)
+}
+
+fn operator_role() -> RequireRole {
+    RequireRole(Role::Operator)
+}
 
 /// Serves the operator API through `operator`.
 pub fn configure(cfg: &mut web::ServiceConfig, operator: Operator) {
@@ -51,10 +59,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, operator: Operator) {
                 web::PathConfig::default()
                     .error_handler(|e, _| ApiError::invalid(e.to_string()).into()),
             )
-            .route("/documents", web::get().to(list))
-            .route("/documents/{id:.*}", web::get().to(show))
-            .route("/documents/{id:.*}", web::post().to(act))
-            .route("/replay", web::post().to(bulk_replay)),
+            .route("/documents", web::get().to(list).wrap(viewer_role()))
+            .route(
+                "/documents/{id:.*}",
+                web::get().to(show).wrap(viewer_role()),
+            )
+            .route(
+                "/documents/{id:.*}",
+                web::post().to(act).wrap(operator_role()),
+            )
+            .route("/replay", web::post().to(bulk_replay).wrap(operator_role())),
     );
 }
 
@@ -110,6 +124,7 @@ struct ActBody {
 
 /// `POST .../{id}/replay` and `POST .../{id}/rewind`.
 async fn act(
+    principal: Principal,
     operator: web::Data<Operator>,
     path: web::Path<String>,
     body: Option<web::Json<ActBody>>,
@@ -118,7 +133,9 @@ async fn act(
     let body = body.map(web::Json::into_inner).unwrap_or_default();
     let reason = required_reason(body.reason)?;
     if let Some(id) = path.strip_suffix("/replay") {
-        let events = operator.replay(id, REQUESTED_BY, &reason).await?;
+        let events = operator
+            .replay(id, &principal.requested_by(), &reason)
+            .await?;
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "events": events })));
     }
     if let Some(id) = path.strip_suffix("/rewind") {
@@ -126,7 +143,7 @@ async fn act(
             .to_sequence
             .ok_or_else(|| ApiError::invalid("to_sequence is required"))?;
         let events = operator
-            .rewind(id, to_sequence, REQUESTED_BY, &reason)
+            .rewind(id, to_sequence, &principal.requested_by(), &reason)
             .await?;
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "events": events })));
     }
@@ -156,6 +173,7 @@ struct BulkFilterBody {
 }
 
 async fn bulk_replay(
+    principal: Principal,
     operator: web::Data<Operator>,
     body: web::Json<BulkBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -177,7 +195,7 @@ async fn bulk_replay(
         kind: non_empty(body.filter.kind),
     };
     let report = operator
-        .bulk_replay(&filter, dry_run, REQUESTED_BY, &reason)
+        .bulk_replay(&filter, dry_run, &principal.requested_by(), &reason)
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }
