@@ -181,9 +181,10 @@ async fn sigkill_changes_nothing(backend: &str) {
                 .output()
                 .unwrap();
             story.push_str(&format!(
-                "\n--- shop/order/{} ---\n{}",
+                "\n--- shop/order/{} ---\n{}{}",
                 order.id,
-                String::from_utf8_lossy(&events.stdout)
+                String::from_utf8_lossy(&events.stdout),
+                String::from_utf8_lossy(&events.stderr)
             ));
         }
         panic!("after {kills} kills:\n{verdict}\n{story}");

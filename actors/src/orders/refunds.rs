@@ -1,5 +1,6 @@
 //! Following the event log for orders whose refunds must be fetched.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use cqrs_es::Aggregate;
@@ -38,13 +39,24 @@ impl RefundWatcher {
         }
     }
 
-    async fn document(&self, id: &str) -> Result<OrderDocument, HandlerError> {
+    /// The document, and every refund id any delivered version of its order
+    /// listed: deliveries with the same modification time can arrive out of
+    /// order, so the latest version may list fewer refunds than an earlier one.
+    async fn document(&self, id: &str) -> Result<(OrderDocument, BTreeSet<String>), HandlerError> {
         let mut streams = self.store.load_streams(OrderDocument::TYPE, &[id]).await?;
         let mut document = OrderDocument::default();
+        let mut listed = BTreeSet::new();
         for event in streams.remove(id).unwrap_or_default() {
-            document.apply(event.payload_as::<OrderEvent>()?);
+            let event = event.payload_as::<OrderEvent>()?;
+            if let OrderEvent::OrderReceived { order, .. }
+            | OrderEvent::OrderRevised { order, .. }
+            | OrderEvent::OrderRevisedAfterPosting { order, .. } = &event
+            {
+                listed.extend(order.refund_ids.iter().cloned());
+            }
+            document.apply(event);
         }
-        Ok(document)
+        Ok((document, listed))
     }
 }
 
@@ -59,19 +71,16 @@ impl Handler for RefundWatcher {
         {
             return Ok(());
         }
-        let document = self.document(&event.aggregate_id).await?;
+        let (document, listed) = self.document(&event.aggregate_id).await?;
         let Some(order) = document.order() else {
             return Ok(());
         };
         let latest = document.revision_after_posting().unwrap_or(order);
         // The channel lists its refunds' ids on the order: read them only
         // when one is not recorded yet (or a refunded order lists none).
-        let unknown = latest
-            .refund_ids
-            .iter()
-            .any(|id| document.refund(id).is_none());
+        let unknown = listed.iter().any(|id| document.refund(id).is_none());
         let refunded_unlisted = latest.status == OrderStatus::Refunded
-            && latest.refund_ids.is_empty()
+            && listed.is_empty()
             && document.refunds().is_empty();
         if !unknown && !refunded_unlisted {
             return Ok(());
