@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod dashboard;
 pub mod metrics;
 pub mod webhooks;
 
@@ -60,6 +61,8 @@ pub enum GatewayError {
 pub struct Gateway {
     server: actix_web::dev::Server,
     addr: SocketAddr,
+    /// Cancelled when the server stops: ends the dashboard's live streams.
+    closing: CancellationToken,
 }
 
 impl Gateway {
@@ -67,6 +70,11 @@ impl Gateway {
     pub fn bind(addr: SocketAddr, state: GatewayState) -> Result<Gateway, GatewayError> {
         let intake = state.webhooks.clone();
         let operator = state.operator.clone();
+        let closing = CancellationToken::new();
+        let dashboard = state.operator.clone().map(|operator| {
+            dashboard::Dashboard::new(state.store.clone(), operator, state.tokens())
+                .with_closing(closing.clone())
+        });
         let tokens = web::Data::new(state.tokens());
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
@@ -86,6 +94,11 @@ impl Gateway {
                         api::configure(cfg, operator);
                     }
                 })
+                .configure(|cfg| {
+                    if let Some(dashboard) = dashboard.clone() {
+                        dashboard::configure(cfg, dashboard);
+                    }
+                })
         })
         // Signals are the binary's: it stops every component in order.
         .disable_signals()
@@ -96,6 +109,7 @@ impl Gateway {
         Ok(Gateway {
             server: server.run(),
             addr,
+            closing,
         })
     }
 
@@ -108,8 +122,10 @@ impl Gateway {
     /// finish.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), GatewayError> {
         let handle = self.server.handle();
+        let closing = self.closing.clone();
         let stop = tokio::spawn(async move {
             shutdown.cancelled().await;
+            closing.cancel();
             handle.stop(true).await;
         });
         let result = self.server.await.map_err(GatewayError::Server);
