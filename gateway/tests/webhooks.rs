@@ -550,3 +550,53 @@ async fn the_sandbox_store_delivers_to_the_intake_sqlite() {
 async fn the_sandbox_store_delivers_to_the_intake_postgres() {
     the_sandbox_store_delivers_to_the_intake("postgres").await
 }
+
+/// A body streamed without `Content-Length` is refused as soon as it passes
+/// the limit, and the refusal is recorded.
+async fn a_streamed_body_past_the_limit_is_refused(backend: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let intake = Intake::start(backend).await;
+    let addr = intake.url.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /webhooks/shop HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         X-WC-Webhook-Topic: order.created\r\nX-WC-Webhook-Signature: AAAA\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 16 * 1024];
+    for _ in 0..(MAX_BODY / chunk.len() + 2) {
+        let frame = [
+            format!("{:x}\r\n", chunk.len()).into_bytes(),
+            chunk.clone(),
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        // The server may answer and close before everything is sent.
+        if stream.write_all(&frame).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("body_too_large"), "{answer}");
+    let rejected = intake.of_type("DeliveryRejected").await;
+    assert_eq!(rejected.len(), 1);
+    let payload: Value = serde_json::from_str(&rejected[0].payload).unwrap();
+    assert_eq!(payload["DeliveryRejected"]["status"], 413);
+    assert!(payload["DeliveryRejected"]["size"].as_u64().unwrap() > MAX_BODY as u64);
+    assert!(intake.orders().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_streamed_body_past_the_limit_is_refused_sqlite() {
+    a_streamed_body_past_the_limit_is_refused("sqlite").await
+}
+
+#[tokio::test]
+async fn a_streamed_body_past_the_limit_is_refused_postgres() {
+    a_streamed_body_past_the_limit_is_refused("postgres").await
+}
