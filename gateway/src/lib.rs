@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod dashboard;
 pub mod metrics;
+pub mod openapi;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -68,8 +69,21 @@ pub struct Gateway {
 impl Gateway {
     /// Binds `addr` (port 0 picks a free port) with the gateway's routes.
     pub fn bind(addr: SocketAddr, state: GatewayState) -> Result<Gateway, GatewayError> {
+        Gateway::bind_with_connectivity(addr, state, api::Connectivity::default())
+    }
+
+    /// [`Gateway::bind`], with the instances' connectors that `POST
+    /// /api/v1/instances/{name}/check` pings.
+    pub fn bind_with_connectivity(
+        addr: SocketAddr,
+        state: GatewayState,
+        connectivity: api::Connectivity,
+    ) -> Result<Gateway, GatewayError> {
         let intake = state.webhooks.clone();
-        let operator = state.operator.clone();
+        let operator = state
+            .operator
+            .clone()
+            .map(|operator| api::Api::new(state.store.clone(), operator, connectivity));
         let closing = CancellationToken::new();
         let dashboard = state.operator.clone().map(|operator| {
             dashboard::Dashboard::new(state.store.clone(), operator, state.tokens())

@@ -12,9 +12,11 @@ use mlc_actors::operator::{catch_up_documents, InstanceOps, Operator};
 use mlc_connectors::sage300::{Sage300, Sage300Settings};
 use mlc_connectors::Erp;
 use mlc_domain::customer::CustomerDocument;
+use mlc_domain::integration::{Integration, IntegrationCommand};
 use mlc_domain::mapping::MappingRules;
 use mlc_domain::model::{InstanceId, Order};
 use mlc_domain::order::{OrderCommand, OrderDocument};
+use mlc_gateway::api::{Connectivity, InstanceConnectors};
 use mlc_gateway::auth::{Role, TokenStore};
 use mlc_gateway::{Gateway, GatewayState};
 use mlc_projections::DocumentsView;
@@ -87,6 +89,14 @@ impl Drop for Api {
 
 impl Api {
     async fn start(backend: &str, instances: HashMap<String, InstanceOps>) -> Api {
+        Api::start_with(backend, instances, Connectivity::default()).await
+    }
+
+    async fn start_with(
+        backend: &str,
+        instances: HashMap<String, InstanceOps>,
+        connectivity: Connectivity,
+    ) -> Api {
         let db = TestDatabase::of(backend).await;
         let store = db.store().await;
         let view = DocumentsView::new(store.clone());
@@ -107,7 +117,12 @@ impl Api {
             webhooks: None,
             operator: Some(operator),
         };
-        let gateway = Gateway::bind(SocketAddr::from(([127, 0, 0, 1], 0)), state).unwrap();
+        let gateway = Gateway::bind_with_connectivity(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            state,
+            connectivity,
+        )
+        .unwrap();
         let url = format!("http://{}/api/v1", gateway.local_addr());
         let shutdown = CancellationToken::new();
         tokio::spawn(gateway.run(shutdown.clone()));
@@ -219,6 +234,19 @@ impl Api {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Polls a bulk replay job until it ends.
+    async fn job_done(&self, id: &str) -> Value {
+        for _ in 0..200 {
+            let (status, job) = self.get(&format!("/replay/{id}")).await;
+            assert_eq!(status, 200, "{job}");
+            if job["status"] != "running" {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("job {id} did not end");
+    }
+
     async fn events(&self) -> i64 {
         self.store.count().await.unwrap()
     }
@@ -326,11 +354,180 @@ async fn bulk_replay_dry_run_then_run(backend: &str) {
             json!({"filter": {"instance": "shop", "status": "parked"}, "dry_run": false, "reason": "ERP back"}),
         )
         .await;
-    assert_eq!(status, 200, "{report}");
+    assert_eq!(status, 202, "{report}");
     assert_eq!(report["matched"], 4);
+    let job = report["id"].as_str().unwrap().to_owned();
+    let report = api.job_done(&job).await;
+    assert_eq!(report["status"], "completed", "{report}");
     assert_eq!(report["replayed"], 4);
+    assert_eq!(report["done"], 4);
     assert_eq!(report["refused"], json!([]));
     assert_eq!(api.events().await, before + 4);
+
+    let (status, error) = api.get("/replay/nope").await;
+    assert_eq!(status, 404, "{error}");
+}
+
+async fn bulk_replay_is_cancelled_between_documents(backend: &str) {
+    let api = Api::start(backend, HashMap::new()).await;
+    for n in 0..200 {
+        api.parked(&format!("5{n:03}"), "Sage 300: DBLinkError")
+            .await;
+    }
+    api.catch_up().await;
+    let (status, job) = api
+        .post(
+            "/replay",
+            json!({"filter": {}, "dry_run": false, "reason": "ERP back"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let response = api
+        .http
+        .delete(format!("{}/replay/{id}", api.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let job = api.job_done(&id).await;
+    assert_eq!(job["status"], "cancelled", "{job}");
+    let replayed = job["replayed"].as_u64().unwrap();
+    assert!(replayed < 200, "{job}");
+    assert_eq!(
+        job["done"].as_u64().unwrap() % 8,
+        0,
+        "stops between steps: {job}"
+    );
+}
+
+async fn rebuild_read_models(store: &EventStore) {
+    mlc_projections::rebuild_together(&mlc_projections::all(store), |_, _| {})
+        .await
+        .unwrap();
+}
+
+async fn failures_and_instances(backend: &str) {
+    let api = Api::start(backend, HashMap::new()).await;
+    api.store
+        .cqrs::<Integration>(vec![], ())
+        .execute(
+            INSTANCE,
+            IntegrationCommand::Configure {
+                instance: InstanceId::new(INSTANCE).unwrap(),
+                fingerprint: "test".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let parked = api.parked("7001", "Sage 300: DBLinkError").await;
+    api.posted("7002").await;
+    rebuild_read_models(&api.store).await;
+
+    let (status, failures) = api.get("/failures?instance=shop&status=parked").await;
+    assert_eq!(status, 200, "{failures}");
+    assert_eq!(failures["total"], 1);
+    assert_eq!(failures["items"][0]["id"], parked.as_str());
+    assert_eq!(failures["items"][0]["reason"], "Sage 300: DBLinkError");
+    let (_, none) = api.get("/failures?instance=other").await;
+    assert_eq!(none["total"], 0);
+    let (status, error) = api.get("/failures?limit=x").await;
+    assert_eq!(status, 400, "{error}");
+
+    let (status, list) = api.get("/instances").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["items"][0]["name"], INSTANCE);
+    assert_eq!(list["items"][0]["failures"], 1);
+    assert_eq!(list["items"][0]["paused"], false);
+    let (status, one) = api.get("/instances/shop").await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["health"]["posts_ok"], 1);
+    let (status, error) = api.get("/instances/nope").await;
+    assert_eq!(status, 404, "{error}");
+    assert_eq!(error["code"], "not_found");
+
+    let (status, error) = api.post("/instances/shop/pause", json!({})).await;
+    assert_eq!(status, 400, "{error}");
+    let (status, paused) = api
+        .post("/instances/shop/pause", json!({"reason": "ERP upgrade"}))
+        .await;
+    assert_eq!(status, 200, "{paused}");
+    assert_eq!(
+        paused,
+        json!({"instance": "shop", "paused": true, "changed": true})
+    );
+    let (_, again) = api
+        .post("/instances/shop/pause", json!({"reason": "again"}))
+        .await;
+    assert_eq!(again["changed"], false);
+    rebuild_read_models(&api.store).await;
+    let (_, one) = api.get("/instances/shop").await;
+    assert_eq!(one["paused"], true, "{one}");
+    assert_eq!(one["pause_reason"], "ERP upgrade");
+    let (status, resumed) = api.post("/instances/shop/resume", json!({})).await;
+    assert_eq!(status, 200, "{resumed}");
+    assert_eq!(resumed["changed"], true);
+    let (status, error) = api
+        .post("/instances/nope/pause", json!({"reason": "x"}))
+        .await;
+    assert_eq!(status, 404, "{error}");
+    // No connectors were given to this server.
+    let (status, error) = api.post("/instances/shop/check", json!({})).await;
+    assert_eq!(status, 404, "{error}");
+}
+
+fn sage300(sandbox: &Sandbox, password: Option<&str>) -> Arc<dyn Erp> {
+    let m = &sandbox.manifest()["sage300"];
+    let password = password.unwrap_or_else(|| m["password"].as_str().unwrap());
+    Arc::new(
+        Sage300::new(Sage300Settings::new(
+            m["base_url"].as_str().unwrap().parse().unwrap(),
+            m["company"].as_str().unwrap(),
+            m["username"].as_str().unwrap(),
+            SecretString::from(password.to_owned()),
+        ))
+        .unwrap(),
+    )
+}
+
+async fn check_connectivity_in_the_systems_words(backend: &str) {
+    let sandbox = Sandbox::start(SandboxOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        seed: Seed::Empty,
+    })
+    .await
+    .unwrap();
+    let connectivity = Connectivity::new(HashMap::from([
+        (
+            "good".to_owned(),
+            InstanceConnectors {
+                erp: Some(sage300(&sandbox, None)),
+                storefront: None,
+            },
+        ),
+        (
+            "bad".to_owned(),
+            InstanceConnectors {
+                erp: Some(sage300(&sandbox, Some("wrong-password-123"))),
+                storefront: None,
+            },
+        ),
+    ]));
+    let api = Api::start_with(backend, HashMap::new(), connectivity).await;
+    let (status, report) = api.post("/instances/good/check", json!({})).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["checks"][0]["system"], "Sage 300");
+    let (status, report) = api.post("/instances/bad/check", json!({})).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["ok"], false, "{report}");
+    let detail = report["checks"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("Sage 300"), "{detail}");
+    assert!(!report.to_string().contains("wrong-password-123"));
+    // Instances with connectors are listed before they record anything.
+    let (_, list) = api.get("/instances").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+    sandbox.stop().await;
 }
 
 async fn rewind_over_http(backend: &str) {
@@ -463,6 +660,9 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    bulk_replay_is_cancelled_between_documents,
+    failures_and_instances,
+    check_connectivity_in_the_systems_words,
     documents_are_listed_shown_and_replayed,
     bulk_replay_dry_run_then_run,
     rewind_over_http,
