@@ -76,12 +76,52 @@ pub enum Command {
     /// Sage X3, Sage 100, WooCommerce, Adobe Commerce, BigCommerce,
     /// ShipStation) for tests and demos, until Ctrl-C or SIGTERM.
     Sandbox(SandboxArgs),
+    /// API tokens for the operator API and the dashboard: create (the
+    /// token is printed once, alone on the last line), list, revoke.
+    Tokens {
+        /// What to do.
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
     /// Work with the configuration file.
     Config {
         /// What to do with it.
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+/// `tokens` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token; it is shown this once, alone on the last line.
+    Create {
+        /// What it may do: viewers read; operators also replay, rewind,
+        /// pause and resume; admins also manage instances and tokens.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A name for people (who or what uses it) [default: ROLE-ID].
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the tokens: id, name, role, created, last used, revoked.
+    List,
+    /// Revoke a token: from now on it is refused.
+    Revoke {
+        /// The token's id (from `tokens list`).
+        id: String,
+    },
+}
+
+/// Values of `tokens create --role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Reads everything.
+    Viewer,
+    /// Reads, replays, rewinds, pauses and resumes.
+    Operator,
+    /// Everything, including instances and tokens.
+    Admin,
 }
 
 /// `config` subcommands.

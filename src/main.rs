@@ -14,6 +14,7 @@ mod service;
 mod settings;
 mod signals;
 mod telemetry;
+mod tokens;
 
 use clap::Parser;
 
@@ -54,6 +55,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Events(args) => events::run(&settings, args).await,
         Command::Projections { command } => projections_cmd::run(&settings, command).await,
         Command::Documents(args) => documents::run(&settings, args).await,
+        Command::Tokens { command } => tokens::run(&settings, command).await,
         Command::Config { .. } | Command::Sandbox(_) | Command::Demo(_) => {
             unreachable!("handled before settings are resolved")
         }

@@ -6,6 +6,7 @@ mod projections;
 mod documents;
 mod sandbox;
 mod serve;
+mod tokens;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
