@@ -34,7 +34,7 @@ const FALLBACK_ATTEMPTS: usize = 10;
 /// How a [`CommandBus`] runs.
 #[derive(Debug, Clone)]
 pub struct CommandBusOptions {
-    /// Writer tasks; `None` picks the backend's default (4 on PostgreSQL,
+    /// Writer tasks; `None` picks the backend's default (2 on PostgreSQL,
     /// 1 on SQLite, which has one writer at a time anyway).
     pub writers: Option<usize>,
     /// Most commands decided and appended in one transaction.
@@ -189,7 +189,7 @@ where
         let writers = options
             .writers
             .unwrap_or(match store.backend() {
-                Backend::Postgres => 4,
+                Backend::Postgres => 2,
                 Backend::Sqlite => 1,
             })
             .max(1);
