@@ -90,7 +90,7 @@ pub(crate) async fn search(
         section.card {
             form.inline.bigsearch method="get" action="/documents" role="search" {
                 input type="search" name="q" value=(q.as_deref().unwrap_or("")) autofocus
-                    placeholder="Order number, Sage 300 number or customer" aria-label="Search";
+                    placeholder="Order no., Sage 300 no. or e-mail" aria-label="Search";
                 @if let Some(i) = &instance { input type="hidden" name="instance" value=(i); }
                 button.primary type="submit" { "Search" }
             }

@@ -48,7 +48,7 @@ pub(crate) fn page(
                         }
                         form.search method="get" action="/documents" role="search" {
                             input type="search" name="q" id="search"
-                                placeholder="Order number, Sage 300 number or customer"
+                                placeholder="Order no., Sage 300 no. or e-mail"
                                 aria-label="Search orders";
                             button type="submit" { "Search" }
                         }

@@ -151,6 +151,7 @@ fn card(
                 (stat("Waiting to retry", waiting, if waiting > 0 { "warn" } else { "" }))
                 (stat("Need attention", parked, if parked > 0 { "bad" } else { "" }))
             }
+            p.small.muted.caption { "Orders posted to " (dashboard.erp) " per day" }
             (chart(days))
             p.small.muted {
                 "Last " (DAYS) " days: " (received_week) " orders received, "

@@ -37,11 +37,24 @@
     });
   }
 
+  // Someone is typing in, or has changed, a field of the content: do not
+  // replace it under their hands.
   function busy() {
-    var a = document.activeElement;
     var content = document.getElementById("content");
-    if (!a || !content || !content.contains(a)) return false;
-    return a.tagName === "INPUT" || a.tagName === "SELECT" || a.tagName === "TEXTAREA";
+    if (!content) return false;
+    var a = document.activeElement;
+    if (a && content.contains(a) && (a.tagName === "INPUT" || a.tagName === "SELECT" || a.tagName === "TEXTAREA")) return true;
+    var changed = false;
+    content.querySelectorAll("input[type=text], input[type=search], select").forEach(function (el) {
+      if (el.tagName === "SELECT") {
+        for (var i = 0; i < el.options.length; i++) {
+          if (el.options[i].selected !== el.options[i].defaultSelected) changed = true;
+        }
+      } else if (el.value !== el.defaultValue) {
+        changed = true;
+      }
+    });
+    return changed;
   }
 
   var refreshing = false, again = false;
