@@ -35,17 +35,16 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use hdrhistogram::Histogram;
 use mlc_actors::orders::{OrderWorker, OrderWorkerDeps, RetrySettings};
 use mlc_connectors::sage300::{Sage300, Sage300Settings};
 use mlc_connectors::woocommerce::webhook::{parse_order, sign, verify_signature};
-use mlc_connectors::{
-    ChannelProduct, ChannelWebhook, ConnectorError, Erp, PreparedRequest, ProductUpdate, Storefront,
-};
+use mlc_connectors::woocommerce::{WooCommerce, WooCommerceSettings};
+use mlc_connectors::{ConnectorError, Erp, PreparedRequest, Storefront};
 use mlc_domain::integration::{Integration, IntegrationCommand};
 use mlc_domain::mapping::{ErpCreditNote, ErpCustomer, ErpItemState, ErpOrder, MappingRules};
-use mlc_domain::model::{Customer, Email, InstanceId, Order, Refund, Sku};
+use mlc_domain::model::{Email, InstanceId, Order};
 use mlc_gateway::webhooks::{IntakeConfig, WebhookIntake};
 use mlc_gateway::{Gateway, GatewayState};
 use mlc_projections::{DocumentsProjection, DocumentsView};
@@ -155,12 +154,12 @@ async fn run() {
         }
     } else {
         Sizes {
-            webhooks: 100_000,
-            fixed_rate_secs: 15,
+            webhooks: 60_000,
+            fixed_rate_secs: 10,
             single_appends: 30_000,
             batched_events: 300_000,
-            orders: 5_000,
-            slow_orders: 3_000,
+            orders: 1_500,
+            slow_orders: 640,
             stage_iterations: 200_000,
         }
     };
@@ -958,59 +957,22 @@ impl FlowOutcome {
     }
 }
 
-/// A storefront for the order worker's refund watcher, which only calls it
-/// for orders revised after posting: none in this benchmark, whose orders
-/// come in by webhook. Every call says so.
-// WOOCOMMERCE-CLIENT: use mlc_connectors::woocommerce's client once it lands.
-struct WebhookOnlyStorefront;
-
-fn not_used() -> ConnectorError {
-    ConnectorError::Invalid {
-        system: "WooCommerce",
-        detail: "the flow benchmark's storefront takes orders by webhook only".into(),
-    }
-}
-
-#[async_trait]
-impl Storefront for WebhookOnlyStorefront {
-    fn system(&self) -> &'static str {
-        "WooCommerce"
-    }
-    async fn ping(&self) -> Result<(), ConnectorError> {
-        Err(not_used())
-    }
-    async fn order(&self, _: &str) -> Result<Order, ConnectorError> {
-        Err(not_used())
-    }
-    async fn orders_modified_after(&self, _: DateTime<Utc>) -> Result<Vec<Order>, ConnectorError> {
-        Err(not_used())
-    }
-    async fn refunds(&self, _: &str) -> Result<Vec<Refund>, ConnectorError> {
-        Err(not_used())
-    }
-    async fn customer(&self, _: &str) -> Result<Customer, ConnectorError> {
-        Err(not_used())
-    }
-    async fn products_by_sku(&self, _: &[Sku]) -> Result<Vec<ChannelProduct>, ConnectorError> {
-        Err(not_used())
-    }
-    async fn update_products(&self, _: &[ProductUpdate]) -> Result<(), ConnectorError> {
-        Err(not_used())
-    }
-    async fn webhooks(&self) -> Result<Vec<ChannelWebhook>, ConnectorError> {
-        Err(not_used())
-    }
-    async fn create_webhook(
-        &self,
-        _: &str,
-        _: &str,
-        _: &str,
-    ) -> Result<ChannelWebhook, ConnectorError> {
-        Err(not_used())
-    }
-    async fn activate_webhook(&self, _: &str) -> Result<ChannelWebhook, ConnectorError> {
-        Err(not_used())
-    }
+/// The real WooCommerce connector with the sandbox's credentials (the
+/// order worker's refund watcher reads refunds through it; this benchmark's
+/// orders have none).
+fn woocommerce_connector(sandbox: &Sandbox) -> Arc<dyn Storefront> {
+    let manifest = sandbox.manifest();
+    let woo = &manifest["woocommerce"];
+    let text = |key: &str| woo[key].as_str().unwrap_or_default().to_string();
+    Arc::new(
+        WooCommerce::new(WooCommerceSettings {
+            base_url: url::Url::parse(&text("base_url")).expect("WooCommerce base URL"),
+            consumer_key: SecretString::from(text("consumer_key")),
+            consumer_secret: SecretString::from(text("consumer_secret")),
+            timeout: Duration::from_secs(10),
+        })
+        .expect("WooCommerce connector"),
+    )
 }
 
 async fn control(
@@ -1105,7 +1067,7 @@ async fn order_flow(
             documents: documents.clone(),
             instance: instance.clone(),
             erp,
-            storefront: Arc::new(WebhookOnlyStorefront),
+            storefront: woocommerce_connector(&sandbox),
             rules: MappingRules {
                 reference_prefix: Some("WC-".into()),
                 ..MappingRules::default()
