@@ -1,6 +1,6 @@
 //! The dashboard in a real headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, driven over WebDriver with fantoccini), against the
-//! service started in-process on SQLite: the real order worker posts to the
+//! service started in-process on SQLite and PostgreSQL: the real order worker posts to the
 //! in-process Sage 300 sandbox through the real connector.
 //!
 //! One story, in order: sign in with an operator token; find an order by its
@@ -155,14 +155,14 @@ struct Service {
 }
 
 impl Service {
-    async fn start() -> Service {
+    async fn start(backend: &str) -> Service {
         let sandbox = Sandbox::start(SandboxOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
             seed: Seed::Demo,
         })
         .await
         .expect("sandbox starts");
-        let db = TestDatabase::sqlite();
+        let db = TestDatabase::of(backend).await;
         let store = db.store().await;
         let shutdown = CancellationToken::new();
         let documents = DocumentsView::new(store.clone());
@@ -393,7 +393,12 @@ async fn wait_text(client: &Client, css: &str, text: &str, within: Duration) -> 
     }
 }
 
-async fn screenshot(client: &Client, name: &str) {
+/// Saves a screenshot of the page (the SQLite run's only, so that the two
+/// runs do not write the same files).
+async fn screenshot(client: &Client, backend: &str, name: &str) {
+    if backend != "sqlite" {
+        return;
+    }
     let png = client.screenshot().await.expect("a screenshot");
     let path = screenshots_dir().join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write the screenshot");
@@ -444,11 +449,66 @@ async fn post_replay_from_page(client: &Client, id: &str) -> u64 {
         .unwrap_or_else(|| panic!("fetch failed: {status}"))
 }
 
+/// Over plain HTTP: pages and the live stream send strangers to the sign-in
+/// page, a wrong token is refused, and the session cookie is `HttpOnly`,
+/// `SameSite=Strict`, and `Secure` behind an HTTPS proxy.
+async fn check_session_cookie(url: &str, token: &str) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in ["/", "/failures", "/documents?q=1042", "/live"] {
+        let r = http.get(format!("{url}{path}")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 303, "GET {path} without a session");
+        let location = r.headers()["location"].to_str().unwrap();
+        assert!(location.starts_with("/signin"), "{path} -> {location}");
+    }
+    let wrong = http
+        .post(format!("{url}/signin"))
+        .form(&[("token", "mlc_not-a-token"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("That token is not valid"));
+    for (proto, secure) in [(None, false), (Some("https"), true)] {
+        let mut request = http
+            .post(format!("{url}/signin"))
+            .form(&[("token", token), ("next", "/failures")]);
+        if let Some(proto) = proto {
+            request = request.header("X-Forwarded-Proto", proto);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(r.headers()["location"], "/failures");
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(cookie.starts_with("mlc_session="), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+        assert_eq!(cookie.contains("Secure"), secure, "{cookie}");
+        assert!(!cookie.contains(token), "the token is in the cookie");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dashboard_in_chromium_sqlite() {
+    browser_story("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dashboard_in_chromium_postgres() {
+    browser_story("postgres").await;
+}
+
+async fn browser_story(backend: &str) {
     let started = Instant::now();
     let driver = Driver::start().await;
-    let service = Service::start().await;
+    let service = Service::start(backend).await;
     let url = service.url.clone();
 
     // Seed: one order posts, four park on SKUs Sage 300 does not know.
@@ -485,6 +545,8 @@ async fn dashboard_in_chromium_sqlite() {
         .await
         .unwrap();
 
+    check_session_cookie(&url, &operator_token).await;
+
     let client = driver.browser().await;
 
     // Sign in with a token: the overview.
@@ -505,7 +567,7 @@ async fn dashboard_in_chromium_sqlite() {
         Duration::from_secs(10),
     )
     .await;
-    screenshot(&client, "overview").await;
+    screenshot(&client, backend, "overview").await;
 
     // Find an order by its WooCommerce number: its page and timeline.
     let search = find(&client, "input#search").await;
@@ -542,7 +604,7 @@ async fn dashboard_in_chromium_sqlite() {
             "timeline lacks “{line}”:\n{timeline}"
         );
     }
-    screenshot(&client, "document_timeline").await;
+    screenshot(&client, backend, "document_timeline").await;
 
     // The failure queue lists the parked orders with their reasons.
     client.goto(&format!("{url}/failures")).await.unwrap();
@@ -556,7 +618,7 @@ async fn dashboard_in_chromium_sqlite() {
     for number in [SINGLE, BULK[0], BULK[1], STAYS] {
         assert!(queue.contains(&format!("Order #{number}")), "{queue}");
     }
-    screenshot(&client, "failure_queue").await;
+    screenshot(&client, backend, "failure_queue").await;
 
     // Replay a parked order from its page; the page turns to posted by
     // itself (live view, no reload).
@@ -621,7 +683,7 @@ async fn dashboard_in_chromium_sqlite() {
             "a preview changed {id}"
         );
     }
-    screenshot(&client, "bulk_replay_preview").await;
+    screenshot(&client, backend, "bulk_replay_preview").await;
     find(&client, "#bulk-run").await.click().await.unwrap();
     let replayed = find(&client, "#replayed").await.text().await.unwrap();
     assert_eq!(replayed, "2");
@@ -683,7 +745,7 @@ async fn dashboard_in_chromium_sqlite() {
         .is_empty());
     let page = find(&client, "#content").await.text().await.unwrap();
     assert!(page.contains("An operator can replay"), "{page}");
-    screenshot(&client, "viewer_document").await;
+    screenshot(&client, backend, "viewer_document").await;
     assert_eq!(post_replay_from_page(&client, &stays).await, 403);
     let api = reqwest::Client::new()
         .post(format!("{url}/api/v1/documents/{stays}/replay"))
@@ -719,5 +781,5 @@ async fn dashboard_in_chromium_sqlite() {
     client.close().await.unwrap();
     drop(driver);
     service.stop().await;
-    eprintln!("browser story took {:?}", started.elapsed());
+    eprintln!("browser story on {backend} took {:?}", started.elapsed());
 }
