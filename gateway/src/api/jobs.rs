@@ -25,6 +25,9 @@ const STEP: usize = 8;
 /// Refusals a job keeps in detail (all are counted).
 const REFUSALS_KEPT: usize = 200;
 
+/// Ended jobs kept for `GET /api/v1/replay/{job}` (the oldest are forgotten).
+const ENDED_KEPT: usize = 100;
+
 /// Body of `POST /api/v1/replay`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +122,22 @@ impl Jobs {
                 f(&mut entry.job);
             }
         });
+    }
+}
+
+/// Keeps at most [`ENDED_KEPT`] ended jobs, forgetting the oldest.
+fn forget_oldest_ended(jobs: &mut HashMap<String, Entry>) {
+    let mut ended: Vec<(DateTime<Utc>, String)> = jobs
+        .values()
+        .filter(|e| e.job.status != JobStatus::Running)
+        .map(|e| (e.job.started_at, e.job.id.clone()))
+        .collect();
+    if ended.len() < ENDED_KEPT {
+        return;
+    }
+    ended.sort();
+    for (_, id) in ended.iter().take(ended.len() + 1 - ENDED_KEPT) {
+        jobs.remove(id);
     }
 }
 
@@ -221,6 +240,7 @@ pub(crate) async fn start(
     };
     let cancel = CancellationToken::new();
     state.jobs.with(|jobs| {
+        forget_oldest_ended(jobs);
         jobs.insert(
             id.clone(),
             Entry {
