@@ -33,6 +33,8 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(args) => demo::run(&cli.global, args).await,
         _ => run(&cli).await,
     };
+    // Spans not yet exported are sent before the process ends.
+    telemetry::shutdown();
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

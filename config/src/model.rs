@@ -41,6 +41,10 @@ pub struct ServiceConfig {
     /// `public_url`: where the outside systems reach this service (webhook
     /// delivery URLs are built from it). Default `http://{listen}/`.
     pub public_url: Option<url::Url>,
+    /// `otlp_endpoint`: an OpenTelemetry collector's OTLP/HTTP base URL
+    /// (traces go to `{otlp_endpoint}/v1/traces`, protobuf). `None`: the
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` environment variable, else no traces.
+    pub otlp_endpoint: Option<url::Url>,
 }
 
 /// A database URL. Kept secret because a PostgreSQL URL usually carries a password.

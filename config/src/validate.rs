@@ -19,6 +19,7 @@ const SERVICE_KEYS: &[&str] = &[
     "log_format",
     "log_level",
     "public_url",
+    "otlp_endpoint",
 ];
 const INSTANCE_KEYS: &[&str] = &[
     "erp",
@@ -219,7 +220,9 @@ fn read_service(ctx: &mut Ctx<'_>, path: &str, value: &Value) -> Option<ServiceC
     let log_level = ctx.required(&f, "log_level", read_log_level);
     let public_url = ctx.optional(&f, "public_url", Ctx::http_url);
     let public_url_ok = !f.has("public_url") || public_url.is_some();
-    if !(database_ok && data_dir_ok && public_url_ok) {
+    let otlp_endpoint = ctx.optional(&f, "otlp_endpoint", Ctx::http_url);
+    let otlp_ok = !f.has("otlp_endpoint") || otlp_endpoint.is_some();
+    if !(database_ok && data_dir_ok && public_url_ok && otlp_ok) {
         return None;
     }
     Some(ServiceConfig {
@@ -229,6 +232,7 @@ fn read_service(ctx: &mut Ctx<'_>, path: &str, value: &Value) -> Option<ServiceC
         log_format: log_format?,
         log_level: log_level?,
         public_url,
+        otlp_endpoint,
     })
 }
 

@@ -47,10 +47,11 @@ pub(crate) struct Response {
 /// so a document's ERP post joins its trace) and timed into the histogram
 /// `mlc_outside_http_seconds{system,method,status}`.
 pub(crate) async fn send(
-    system: &'static str,
+    display_name: &'static str,
     call: &OutsideCall,
     request: reqwest::RequestBuilder,
 ) -> Result<Response, ConnectorError> {
+    let system = slug(display_name);
     let span = tracing::info_span!(
         "outside call",
         otel.name = %format!("{system} {}", call.method),
@@ -92,7 +93,22 @@ pub(crate) async fn send(
         elapsed_ms = elapsed.as_millis() as u64,
         "outside call"
     );
-    result.map_err(|e| transport_error(system, call.clone(), e))
+    result.map_err(|e| transport_error(display_name, call.clone(), e))
+}
+
+/// A system's name as a metric label and in span names: `sage300`,
+/// `woocommerce` (lower case, no spaces).
+fn slug(system: &str) -> &'static str {
+    match system {
+        "Sage 300" => "sage300",
+        "WooCommerce" => "woocommerce",
+        "Sage X3" => "sagex3",
+        "Sage 100" => "sage100",
+        "Adobe Commerce" => "adobecommerce",
+        "BigCommerce" => "bigcommerce",
+        "ShipStation" => "shipstation",
+        _ => "other",
+    }
 }
 
 /// Query parameters that carry credentials and never appear in an
