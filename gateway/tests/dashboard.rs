@@ -778,6 +778,21 @@ async fn browser_story(backend: &str) {
     assert_eq!(status, json!(403));
     assert!(!service.has_event(&stays, "ReplayRequested").await);
 
+    // The queue's own Replay button replays and comes back to the queue
+    // (this order's SKU is still unmapped, so it parks again).
+    client.goto(&format!("{url}/failures")).await.unwrap();
+    find(
+        &client,
+        &format!("tr[data-id='{stays}'] form.replay button"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    service.wait_for_event(&stays, "ReplayRequested").await;
+    find(&client, "#failures").await;
+    assert_eq!(client.current_url().await.unwrap().path(), "/failures");
+
     client.close().await.unwrap();
     drop(driver);
     service.stop().await;
