@@ -116,6 +116,8 @@ async fn tokens_are_created_used_listed_and_revoked(backend: &str) {
     // Used against the server: a last-used time, not revoked.
     let columns: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(*columns.last().unwrap(), "-", "not revoked: {row}");
+    // id, name, role, created (date time), last used (date time), revoked.
+    assert_eq!(columns.len(), 8, "used, so a last-used time: {row}");
 
     let revoked = ok(&run(&db_args, &["tokens", "revoke", &id]));
     assert!(revoked.contains("revoked"), "{revoked}");
