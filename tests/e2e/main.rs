@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use mlc_sandbox::{Sandbox, SandboxOptions, Seed};
 use mlc_store::testing::TestDatabase;
+use mlc_store::EventFilter;
 use mlc_workload::{verify, Expectations, FaultProfile, SandboxControl, Workload};
 use rand::Rng;
 use serde_json::Value;
@@ -175,17 +176,20 @@ async fn sigkill_changes_nothing(backend: &str) {
                 .iter()
                 .any(|n| **n == o.number || n.starts_with(&format!("{}#", o.number)))
         }) {
-            let events = ml_connector()
-                .args(["--database-url", &db.url, "events"])
-                .args(["--document", &format!("shop/order/{}", order.id)])
-                .output()
-                .unwrap();
-            story.push_str(&format!(
-                "\n--- shop/order/{} ---\n{}{}",
-                order.id,
-                String::from_utf8_lossy(&events.stdout),
-                String::from_utf8_lossy(&events.stderr)
-            ));
+            let store = db.store().await;
+            let id = format!("shop/order/{}", order.id);
+            let filter = EventFilter {
+                aggregate_id: Some(id.clone()),
+                ..EventFilter::default()
+            };
+            story.push_str(&format!("\n--- {id} ---"));
+            for event in store.list(&filter, 0, 1000).await.unwrap() {
+                let payload: String = event.payload.chars().take(300).collect();
+                story.push_str(&format!(
+                    "\n{} {}#{} {} {payload}",
+                    event.position, event.aggregate_id, event.sequence, event.event_type
+                ));
+            }
         }
         panic!("after {kills} kills:\n{verdict}\n{story}");
     }

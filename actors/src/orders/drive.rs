@@ -485,7 +485,13 @@ impl Driver {
         for record in due {
             let refund = &record.refund;
             let attempt = record.attempts + 1;
-            let skus: Vec<&Sku> = refund.lines.iter().map(|l| &l.sku).collect();
+            // A refund without lines may credit every line of the order
+            // (a full refund): check those items too.
+            let skus: Vec<&Sku> = if refund.lines.is_empty() {
+                order.lines.iter().map(|l| &l.sku).collect()
+            } else {
+                refund.lines.iter().map(|l| &l.sku).collect()
+            };
             let mapped = self
                 .mapped(&rules, &skus, |resolve| {
                     map_credit_note(order, refund, order_number, customer, &rules, resolve)
