@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use mlc_gateway::auth::{Role, TokenStore};
 use mlc_sandbox::{Sandbox, SandboxOptions, Seed};
 use mlc_workload::{verify, Expectations, FaultProfile, SandboxControl, Workload};
 use rand::Rng;
@@ -81,13 +82,20 @@ pub async fn run(global: &crate::cli::GlobalArgs, args: &DemoArgs) -> anyhow::Re
     let shutdown = CancellationToken::new();
     let service = Service::start(settings, shutdown.clone()).await?;
     let base = format!("http://{}", service.addr());
+    // The API and the dashboard need a token: the demo makes one for you.
+    let (_, token) = TokenStore::new(service.store().clone())
+        .create(Role::Admin, "demo")
+        .await
+        .context("cannot create the demo's token")?;
     println!("ml-connector demo");
     println!(
         "  sandbox     http://{}  (manifest: /_sandbox/manifest)",
         sandbox.addr()
     );
     println!("  service     {base}  (health: {base}/healthz)");
-    println!("  API         {base}/api/v1/documents?instance={INSTANCE}");
+    println!("  dashboard   {base}/  (sign in with the token below)");
+    println!("  API         {base}/api/v1/documents?instance={INSTANCE}  (Authorization: Bearer <token>)");
+    println!("  token       {token}  (admin; shown once)");
     println!(
         "  events      ml-connector events --database-url sqlite:{} --follow",
         data_dir.join("demo.db").display()

@@ -22,10 +22,11 @@ use mlc_domain::integration::{Integration, IntegrationCommand};
 use mlc_domain::item::ItemDocument;
 use mlc_domain::mapping::MappingRules;
 use mlc_domain::model::InstanceId;
+use mlc_gateway::api::{Connectivity, InstanceConnectors};
 use mlc_gateway::webhooks::WebhookIntake;
 use mlc_gateway::{Gateway, GatewayState};
-use mlc_projections::EventLog;
 use mlc_projections::DocumentsView;
+use mlc_projections::EventLog;
 use mlc_store::{CommandBus, CommandBusOptions, EventStore, Subscription, SubscriptionOptions};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -87,8 +88,7 @@ impl Service {
             bus_options.clone(),
         )?;
         let orders = intake.orders().clone();
-        let customers: CommandBus<CustomerDocument> =
-            CommandBus::start(store.clone(), bus_options.clone());
+        let customers: CommandBus<CustomerDocument> = intake.customers().clone();
         let items: CommandBus<ItemDocument> = CommandBus::start(store.clone(), bus_options);
 
         let documents = DocumentsView::new(store.clone());
@@ -123,7 +123,22 @@ impl Service {
                 operator_instances(&settings.config)?,
             )),
         };
-        let gateway = Gateway::bind(settings.listen, state)?;
+        // "Check connectivity" pings both sides of each instance.
+        let mut connectivity = HashMap::new();
+        for (name, instance) in &settings.config.instances {
+            connectivity.insert(
+                name.clone(),
+                InstanceConnectors {
+                    erp: erp_connector(instance)?,
+                    storefront: storefront_connector(instance)?,
+                },
+            );
+        }
+        let gateway = Gateway::bind_with_connectivity(
+            settings.listen,
+            state,
+            Connectivity::new(connectivity),
+        )?;
         let addr = gateway.local_addr();
         tracing::info!(listen = %addr, "serving HTTP");
         let public_url = match &settings.config.service.public_url {
@@ -214,9 +229,8 @@ impl Service {
         }
 
         let tasks = tokio::spawn(async move {
-            let projections = futures::future::join_all(
-                projections.into_iter().map(|p| p.run(shutdown.clone())),
-            );
+            let projections =
+                futures::future::join_all(projections.into_iter().map(|p| p.run(shutdown.clone())));
             let (http, log, read_models) = tokio::join!(
                 gateway.run(shutdown.clone()),
                 event_log.run(shutdown.clone()),
@@ -243,6 +257,11 @@ impl Service {
     /// Where the HTTP server listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The event store the service runs on.
+    pub fn store(&self) -> &EventStore {
+        &self.store
     }
 
     /// Where `instance`'s documents stand.
