@@ -231,10 +231,16 @@ async fn metrics_parse_and_match_the_sandbox_counts_after_a_run() {
         posts as f64,
         "ERP posts counted vs OEOrders POSTs the sandbox received"
     );
-    assert_eq!(
-        total(&samples, "mlc_erp_posts_total", &[("outcome", "failed")]),
-        0.0
-    );
+    let failed = total(&samples, "mlc_erp_posts_total", &[("outcome", "failed")]);
+    if failed > 0.0 {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        let reasons: Vec<String> =
+            sqlx::query_scalar("SELECT payload FROM events WHERE event_type = 'PostFailed'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        panic!("{failed} posts failed without faults: {reasons:#?}");
+    }
     let received = total(
         &samples,
         "mlc_webhooks_received_total",

@@ -175,6 +175,7 @@ async fn no_configured_secret_leaks_into_the_store_the_logs_or_the_api() {
     let db = TestDatabase::sqlite();
     let dir = tempfile::tempdir().unwrap();
     let token = create_token(&db.url, dir.path());
+    assert!(token.is_some(), "ml-connector tokens create failed");
     let mut secrets = vec![
         ("WooCommerce consumer key".to_owned(), consumer_key.clone()),
         (
@@ -333,6 +334,12 @@ async fn no_configured_secret_leaks_into_the_store_the_logs_or_the_api() {
     assert!(answered >= 4, "{bodies:?}");
 
     service.stop();
+
+    // The scan sees the secrets where they are meant to be: the configuration.
+    let mut control_scan = BTreeSet::new();
+    let config_text = std::fs::read_to_string(dir.path().join("ml-connector.toml")).unwrap();
+    scan("configuration", &config_text, &forms, &mut control_scan);
+    assert!(control_scan.len() >= 3, "{control_scan:?}");
 
     let mut found = BTreeSet::new();
     for (route, body) in &bodies {

@@ -158,6 +158,8 @@ async fn one_trace_spans_webhook_receipt_to_the_sage_300_post() {
                                     .get("url.path")
                                     .is_some_and(|p| p.contains("OE/OEOrders"))
                         })
+                        // Its parent ends (and is exported) after it.
+                        .filter(|post| spans.iter().any(|s| s.span_id == post.parent_span_id))
                         .map(|post| (receipt.trace_id.clone(), receipt.clone(), post.clone()))
                 })
         };
