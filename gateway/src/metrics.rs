@@ -6,10 +6,12 @@
 //! are no-ops and `/metrics` answers an empty page.
 //!
 //! The gateway's own instruments are the webhook counters
-//! ([`webhook_received`], [`webhook_refused`]) and the subscription lag,
-//! measured at each scrape: `mlc_subscription_lag_events{subscriber}` is the
-//! store's head position minus the subscriber's checkpoint (an approximate
-//! count of the events it has still to handle).
+//! ([`webhook_received`], [`webhook_refused`]) and two gauges measured at
+//! each scrape: `mlc_subscription_lag_events{subscriber}`, the store's head
+//! position minus the subscriber's checkpoint (an approximate count of the
+//! events it has still to handle), and `mlc_poll_lag_seconds{instance,source}`,
+//! the time since a poll of the source last found something (from the
+//! instance health read model).
 //!
 //! `/metrics` needs no token, like `/healthz`: it carries counts, never
 //! document contents or secrets. Expose it only to the scraper (an internal
@@ -64,6 +66,7 @@ struct WebhookMetrics {
     received: Counter<u64>,
     refused: Counter<u64>,
     subscription_lag: Gauge<u64>,
+    poll_lag: Gauge<f64>,
 }
 
 fn gateway_metrics() -> &'static WebhookMetrics {
@@ -85,6 +88,13 @@ fn gateway_metrics() -> &'static WebhookMetrics {
                 .u64_gauge("mlc_subscription_lag_events")
                 .with_description(
                     "Events a subscriber has still to handle (store head minus its checkpoint)",
+                )
+                .build(),
+            poll_lag: meter
+                .f64_gauge("mlc_poll_lag")
+                .with_unit("s")
+                .with_description(
+                    "Seconds since a poll of the source last found something (the instance health read model)",
                 )
                 .build(),
         }
@@ -131,6 +141,27 @@ async fn metrics(state: web::Data<GatewayState>) -> HttpResponse {
             let behind = (head.global - checkpoint.global).max(0) as u64;
             lag.record(behind, &[KeyValue::new("subscriber", name)]);
         }
+    }
+    match mlc_projections::HealthView::new(state.store.clone())
+        .all()
+        .await
+    {
+        Ok(instances) => {
+            let now = chrono::Utc::now();
+            for health in instances {
+                for (source, at) in &health.last_polls {
+                    let lag = (now - *at).num_milliseconds().max(0) as f64 / 1000.0;
+                    gateway_metrics().poll_lag.record(
+                        lag,
+                        &[
+                            KeyValue::new("instance", health.instance.clone()),
+                            KeyValue::new("source", source.clone()),
+                        ],
+                    );
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "metrics: cannot read the instance health"),
     }
     let Some((registry, _)) = INSTALLED.get() else {
         return HttpResponse::Ok()

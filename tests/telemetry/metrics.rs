@@ -305,6 +305,15 @@ async fn metrics_parse_and_match_the_sandbox_counts_after_a_run() {
         "{lags:?}"
     );
 
+    // Poll lag per instance and source, from the instance health.
+    assert!(
+        samples.iter().any(|s| s.name == "mlc_poll_lag_seconds"
+            && s.labels.get("instance").is_some_and(|i| i == "shop")
+            && s.labels.contains_key("source")
+            && s.value >= 0.0),
+        "no mlc_poll_lag_seconds"
+    );
+
     service.stop();
     sandbox.stop().await;
 }
