@@ -48,6 +48,8 @@ const POSTED: &str = "1042";
 const SINGLE: &str = "1043";
 const BULK: [&str; 2] = ["1044", "1045"];
 const STAYS: &str = "1046";
+/// An order that arrives while the overview is open (the live view).
+const LIVE: &str = "1047";
 
 fn chromedriver() -> PathBuf {
     let path = std::env::var_os("MLC_CHROMEDRIVER")
@@ -365,7 +367,7 @@ fn order(number: &str, sku: &str, email: &str) -> Box<Order> {
 async fn find(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
         .wait()
-        .at_most(Duration::from_secs(10))
+        .at_most(Duration::from_secs(20))
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
@@ -416,7 +418,7 @@ async fn sign_in(client: &Client, url: &str, token: &str) {
         .click()
         .await
         .unwrap();
-    wait_text(client, "h1", "Overview", Duration::from_secs(10)).await;
+    wait_text(client, "h1", "Overview", Duration::from_secs(20)).await;
 }
 
 async fn sign_out(client: &Client) {
@@ -555,7 +557,7 @@ async fn browser_story(backend: &str) {
         &client,
         &format!("section.instance[data-instance='{INSTANCE}']"),
         "Need attention",
-        Duration::from_secs(10),
+        Duration::from_secs(20),
     )
     .await;
     assert!(card.contains(INSTANCE), "{card}");
@@ -564,10 +566,31 @@ async fn browser_story(backend: &str) {
         &client,
         ".pagehead .alert",
         "4 document(s) need attention",
-        Duration::from_secs(10),
+        Duration::from_secs(20),
     )
     .await;
     screenshot(&client, backend, "overview").await;
+
+    // The live view: an order arriving now shows up on the open overview
+    // without a reload (a reload would lose the mark put on the page).
+    client
+        .execute("document.body.dataset.mark = 'same-page'", vec![])
+        .await
+        .unwrap();
+    let live = service.receive(LIVE, "A1-100/0", &email).await;
+    wait_text(
+        &client,
+        "#content table.list",
+        &format!("Order #{LIVE}"),
+        Duration::from_secs(20),
+    )
+    .await;
+    let mark = client
+        .execute("return document.body.dataset.mark || null", vec![])
+        .await
+        .unwrap();
+    assert_eq!(mark, json!("same-page"), "the page was reloaded");
+    service.wait_for_event(&live, "PostedToErp").await;
 
     // Find an order by its WooCommerce number: its page and timeline.
     let search = find(&client, "input#search").await;
@@ -581,14 +604,14 @@ async fn browser_story(backend: &str) {
         &client,
         "h1",
         &format!("Order #{POSTED}"),
-        Duration::from_secs(10),
+        Duration::from_secs(20),
     )
     .await;
     let sentence = wait_text(
         &client,
         "#status-sentence",
         "Posted to Sage 300 as",
-        Duration::from_secs(10),
+        Duration::from_secs(20),
     )
     .await;
     let erp_number = find(&client, "#erp-number").await.text().await.unwrap();
@@ -612,7 +635,7 @@ async fn browser_story(backend: &str) {
         &client,
         "#failures",
         "SKU 'WEB-ONLY-3' is not mapped",
-        Duration::from_secs(10),
+        Duration::from_secs(20),
     )
     .await;
     for number in [SINGLE, BULK[0], BULK[1], STAYS] {
@@ -631,15 +654,20 @@ async fn browser_story(backend: &str) {
         &client,
         "#status-sentence",
         "Needs attention: SKU 'WEB-ONLY-1' is not mapped",
-        Duration::from_secs(10),
+        Duration::from_secs(20),
     )
     .await;
     find(&client, "#replay").await.click().await.unwrap();
-    // Mark the page: a reload would lose the mark.
-    client
-        .execute("document.body.dataset.mark = 'same-page'", vec![])
-        .await
-        .unwrap();
+    // Back on the order's page, with the replay in its history; the post
+    // follows, shown by the live view.
+    wait_text(
+        &client,
+        "ol.timeline",
+        "Replay requested by dashboard:back office",
+        Duration::from_secs(20),
+    )
+    .await;
+    service.wait_for_event(&single, "PostedToErp").await;
     wait_text(
         &client,
         "#status-sentence",
@@ -647,16 +675,6 @@ async fn browser_story(backend: &str) {
         Duration::from_secs(20),
     )
     .await;
-    let mark = client
-        .execute("return document.body.dataset.mark || null", vec![])
-        .await
-        .unwrap();
-    assert_eq!(mark, json!("same-page"), "the page was reloaded");
-    let timeline = find(&client, "ol.timeline").await.text().await.unwrap();
-    assert!(
-        timeline.contains("Replay requested by dashboard:back office"),
-        "{timeline}"
-    );
     assert!(service.has_event(&single, "PostedToErp").await);
 
     // Bulk replay: the preview first (nothing changes), then the run.
@@ -719,7 +737,7 @@ async fn browser_story(backend: &str) {
         &client,
         "#failures",
         &format!("Order #{STAYS}"),
-        Duration::from_secs(10),
+        Duration::from_secs(20),
     )
     .await;
     assert!(client
@@ -735,7 +753,7 @@ async fn browser_story(backend: &str) {
         &client,
         "#status-sentence",
         "Needs attention",
-        Duration::from_secs(10),
+        Duration::from_secs(20),
     )
     .await;
     assert!(client
@@ -790,7 +808,7 @@ async fn browser_story(backend: &str) {
     .await
     .unwrap();
     service.wait_for_event(&stays, "ReplayRequested").await;
-    find(&client, "#failures").await;
+    wait_text(&client, "h1", "Failure queue", Duration::from_secs(20)).await;
     assert_eq!(client.current_url().await.unwrap().path(), "/failures");
 
     client.close().await.unwrap();

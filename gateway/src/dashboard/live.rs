@@ -6,6 +6,12 @@
 //! since the store's wake-ups are a hint), a comment every 15 s to keep
 //! proxies from closing it, and ends after 10 minutes (the browser's
 //! `EventSource` reconnects by itself) or when the gateway stops.
+//!
+//! The pages are read from the read models, which follow the store a little
+//! behind; so each `change` is echoed once [`ECHO`] later (the page then
+//! reads what the read models caught up on), and one `change` is sent
+//! [`ECHO`] after connecting (for events stored between rendering the page
+//! and opening the stream).
 
 use std::time::Duration;
 
@@ -21,6 +27,8 @@ const MIN_GAP: Duration = Duration::from_millis(500);
 const POLL: Duration = Duration::from_secs(5);
 const KEEPALIVE: Duration = Duration::from_secs(15);
 const LIFETIME: Duration = Duration::from_secs(600);
+/// How long after a change it is announced again.
+pub(crate) const ECHO: Duration = Duration::from_millis(2000);
 
 struct State {
     dashboard: web::Data<Dashboard>,
@@ -29,6 +37,7 @@ struct State {
     ends_at: Instant,
     quiet_since: Instant,
     started: bool,
+    echo_at: Option<Instant>,
 }
 
 pub(crate) async fn stream(dashboard: web::Data<Dashboard>, _user: SignedIn) -> HttpResponse {
@@ -40,6 +49,7 @@ pub(crate) async fn stream(dashboard: web::Data<Dashboard>, _user: SignedIn) -> 
         ends_at: Instant::now() + LIFETIME,
         quiet_since: Instant::now(),
         started: false,
+        echo_at: Some(Instant::now() + ECHO),
     };
     let body = stream::unfold(state, |mut s| async move {
         if !s.started {
@@ -52,6 +62,12 @@ pub(crate) async fn stream(dashboard: web::Data<Dashboard>, _user: SignedIn) -> 
             tokio::select! {
                 _ = closing.cancelled() => return None,
                 _ = tokio::time::sleep_until(s.ends_at) => return None,
+                _ = tokio::time::sleep_until(s.echo_at.unwrap_or(s.ends_at)), if s.echo_at.is_some() => {
+                    s.echo_at = None;
+                    s.quiet_since = Instant::now();
+                    let message = format!("event: change\ndata: {}\n\n", s.head);
+                    return Some((Ok(Bytes::from(message)), s));
+                }
                 _ = tokio::time::sleep_until(s.quiet_since + KEEPALIVE) => {
                     s.quiet_since = Instant::now();
                     return Some((Ok(Bytes::from_static(b": keepalive\n\n")), s));
@@ -71,6 +87,7 @@ pub(crate) async fn stream(dashboard: web::Data<Dashboard>, _user: SignedIn) -> 
             if head != s.head {
                 s.head = head;
                 s.quiet_since = Instant::now();
+                s.echo_at = Some(Instant::now() + ECHO);
                 // Let bursts settle and the read models catch up.
                 sleep(MIN_GAP).await;
                 let message = format!("event: change\ndata: {head}\n\n");

@@ -98,6 +98,8 @@
     source.addEventListener("open", function () { if (badge) badge.classList.add("on"); });
     source.addEventListener("error", function () { if (badge) badge.classList.remove("on"); });
     source.addEventListener("change", refresh);
+    // A safety net: the stream's wake-ups are hints.
+    setInterval(function () { if (!document.hidden) refresh(); }, 20000);
     // Relative times age even when nothing happens.
     setInterval(function () { localTimes(document); }, 30000);
   }
