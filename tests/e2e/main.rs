@@ -101,13 +101,20 @@ async fn sigkill_changes_nothing(backend: &str) {
     let listen: SocketAddr = ([127, 0, 0, 1], port).into();
     let config = dir.path().join("ml-connector.toml");
     std::fs::write(&config, config_for(&sandbox.manifest(), listen)).unwrap();
+    let log = dir.path().join("service.log");
     let start = || -> Child {
         ml_connector()
             .args(["--config", config.to_str().unwrap()])
             .args(["--data-dir", dir.path().to_str().unwrap()])
             .args(["--database-url", &db.url, "serve"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&log)
+                    .unwrap(),
+            )
             .spawn()
             .unwrap()
     };
@@ -191,7 +198,13 @@ async fn sigkill_changes_nothing(backend: &str) {
                 ));
             }
         }
-        panic!("after {kills} kills:\n{verdict}\n{story}");
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        let problems: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+            .collect();
+        let problems = problems[problems.len().saturating_sub(40)..].join("\n");
+        panic!("after {kills} kills:\n{verdict}\n{story}\n--- service log ---\n{problems}");
     }
     assert_eq!(verdict.orders_once, 500, "{verdict}");
     assert!(
