@@ -519,7 +519,7 @@ fn unknown_keys_get_suggestions() {
     let mut lines: Vec<String> = e.iter().map(ToString::to_string).collect();
     lines.sort();
     let mut expected = vec![
-            "service.frobnicate: unknown key; expected one of \"listen\", \"data_dir\", \"database_url\", \"log_format\", \"log_level\", \"public_url\"",
+            "service.frobnicate: unknown key; expected one of \"listen\", \"data_dir\", \"database_url\", \"log_format\", \"log_level\", \"public_url\", \"otlp_endpoint\"",
             "service.listen_addr: unknown key; did you mean \"listen\"?",
             "instances.shop-eu.mapping.sku: unknown key; did you mean \"skus\"?",
             "instances.shop-eu.schedules.stock_pol: unknown key; did you mean \"stock_poll\"?",
@@ -744,4 +744,21 @@ fn errors_display_one_problem_per_line() {
         ],
     };
     assert_eq!(e.to_string(), "a.b: first\nwhole document");
+}
+
+#[test]
+fn otlp_endpoint_is_optional_and_env_overridable() {
+    let c = Config::from_toml_str(MINIMAL, no_env()).unwrap();
+    assert_eq!(c.service.otlp_endpoint, None);
+    let c = Config::from_toml_str(
+        MINIMAL,
+        env(&[("MLC__SERVICE__OTLP_ENDPOINT", "http://collector:4318")]),
+    )
+    .unwrap();
+    assert_eq!(
+        c.service.otlp_endpoint.unwrap().as_str(),
+        "http://collector:4318/"
+    );
+    let text = format!("{MINIMAL}\n[service]\notlp_endpoint = \"not a url\"\n");
+    assert!(Config::from_toml_str(&text, no_env()).is_err());
 }

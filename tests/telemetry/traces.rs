@@ -167,8 +167,10 @@ async fn one_trace_spans_webhook_receipt_to_the_sage_300_post() {
             break found;
         }
         if Instant::now() > deadline {
-            let spans = spans.lock().unwrap();
+            let posts = sage_order_posts(&control).await;
             let names: Vec<String> = spans
+                .lock()
+                .unwrap()
                 .iter()
                 .filter(|s| !s.name.ends_with(" GET"))
                 .map(|s| {
@@ -185,7 +187,7 @@ async fn one_trace_spans_webhook_receipt_to_the_sage_300_post() {
                 .collect();
             panic!(
                 "no trace spans webhook -> Sage 300 POST ({} OEOrders POSTs in the sandbox); spans received:\n{}",
-                sage_order_posts(&control).await,
+                posts,
                 names.join("\n")
             );
         }
