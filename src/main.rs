@@ -4,8 +4,8 @@
 
 mod cli;
 mod config_check;
-mod documents;
 mod demo;
+mod documents;
 mod events;
 mod projections_cmd;
 mod sandbox;

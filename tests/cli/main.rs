@@ -2,8 +2,8 @@
 //! serve (with a graceful stop) and the event log, on SQLite and PostgreSQL.
 
 mod config_check;
-mod projections;
 mod documents;
+mod projections;
 mod sandbox;
 mod serve;
 mod tokens;
