@@ -51,12 +51,16 @@ pub fn init(settings: &Settings) {
     let traces = tracer_provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer()
             .with_tracer(provider.tracer("ml-connector"))
-            .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-                meta.is_span()
-                    && *meta.level() <= tracing::Level::INFO
-                    && (meta.target().starts_with("mlc_")
-                        || meta.target().starts_with("ml_connector"))
-            }))
+            .with_filter(
+                tracing_subscriber::filter::filter_fn(|meta| {
+                    meta.is_span()
+                        && *meta.level() <= tracing::Level::INFO
+                        && (meta.target().starts_with("mlc_")
+                            || meta.target().starts_with("ml_connector"))
+                })
+                // Debug and trace callsites stay off for this layer.
+                .with_max_level_hint(tracing::level_filters::LevelFilter::INFO),
+            )
     });
     let installed = tracing_subscriber::registry()
         .with(logs)
