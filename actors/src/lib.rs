@@ -8,5 +8,6 @@
 pub mod backfill;
 pub mod operator;
 pub mod orders;
+mod periodic;
 pub mod stock;
 pub mod webhooks;

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::periodic::{self, Step};
 use crate::stock::documents::{DocumentError, Documents};
 
 /// The name of the orders cursor on the `Integration` aggregate.
@@ -136,30 +137,9 @@ impl OrderBackfill {
 
     /// Runs now, then every `interval` and whenever woken, until `shutdown` fires.
     pub fn start(deps: OrderBackfillDeps, shutdown: CancellationToken) -> OrderBackfillHandle {
-        let backfill = Self::new(deps);
+        let interval = deps.interval;
         let wake = Arc::new(Notify::new());
-        let last = Arc::new(Mutex::new(None));
-        let (wake_in_task, last_in_task) = (wake.clone(), last.clone());
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    result = backfill.run_once() => match result {
-                        Ok(summary) => {
-                            if let Ok(mut last) = last_in_task.lock() {
-                                *last = Some(summary);
-                            }
-                        }
-                        Err(e) => tracing::warn!(instance = %backfill.deps.instance, error = %e, "order backfill failed"),
-                    },
-                }
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(backfill.deps.interval) => {}
-                    _ = wake_in_task.notified() => {}
-                }
-            }
-        });
+        let (task, last) = periodic::spawn(Self::new(deps), interval, Some(wake.clone()), shutdown);
         OrderBackfillHandle { task, wake, last }
     }
 
@@ -274,4 +254,18 @@ impl OrderBackfill {
 
 fn chrono_duration(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(1))
+}
+
+impl Step for OrderBackfill {
+    type Output = BackfillSummary;
+    type Error = BackfillError;
+    const FAILED: &'static str = "order backfill failed";
+    fn instance(&self) -> &InstanceId {
+        &self.deps.instance
+    }
+    fn step(
+        &self,
+    ) -> impl std::future::Future<Output = Result<BackfillSummary, BackfillError>> + Send {
+        self.run_once()
+    }
 }

@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::documents::{DocumentError, Documents};
+use crate::periodic::{self, Step};
 
 /// The name of the items cursor on the `Integration` aggregate.
 pub const ITEMS_SOURCE: &str = "items";
@@ -164,28 +165,8 @@ impl StockPoller {
 
     /// Polls now and then every `interval` until `shutdown` fires.
     pub fn start(deps: StockPollerDeps, shutdown: CancellationToken) -> StockPollerHandle {
-        let poller = Self::new(deps);
-        let last = Arc::new(Mutex::new(None));
-        let last_in_task = last.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    result = poller.poll_once() => match result {
-                        Ok(summary) => {
-                            if let Ok(mut last) = last_in_task.lock() {
-                                *last = Some(summary);
-                            }
-                        }
-                        Err(e) => tracing::warn!(instance = %poller.deps.instance, error = %e, "stock poll failed"),
-                    },
-                }
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(poller.deps.interval) => {}
-                }
-            }
-        });
+        let interval = deps.interval;
+        let (task, last) = periodic::spawn(Self::new(deps), interval, None, shutdown);
         StockPollerHandle { task, last }
     }
 
@@ -505,4 +486,16 @@ fn midnight(date: NaiveDate) -> DateTime<Utc> {
     date.and_hms_opt(0, 0, 0)
         .expect("midnight exists")
         .and_utc()
+}
+
+impl Step for StockPoller {
+    type Output = PollSummary;
+    type Error = StockError;
+    const FAILED: &'static str = "stock poll failed";
+    fn instance(&self) -> &InstanceId {
+        &self.deps.instance
+    }
+    fn step(&self) -> impl std::future::Future<Output = Result<PollSummary, StockError>> + Send {
+        self.poll_once()
+    }
 }

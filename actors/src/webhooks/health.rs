@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::periodic::{self, Step};
 use crate::stock::documents::{DocumentError, Documents};
 
 /// The topics an order and customer integration subscribes to.
@@ -109,28 +110,8 @@ impl WebhookHealth {
 
     /// Checks now and then every `interval` until `shutdown` fires.
     pub fn start(deps: WebhookHealthDeps, shutdown: CancellationToken) -> WebhookHealthHandle {
-        let health = Self::new(deps);
-        let last = Arc::new(Mutex::new(None));
-        let last_in_task = last.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    result = health.check_once() => match result {
-                        Ok(check) => {
-                            if let Ok(mut last) = last_in_task.lock() {
-                                *last = Some(check);
-                            }
-                        }
-                        Err(e) => tracing::warn!(instance = %health.deps.instance, error = %e, "webhook check failed"),
-                    },
-                }
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(health.deps.interval) => {}
-                }
-            }
-        });
+        let interval = deps.interval;
+        let (task, last) = periodic::spawn(Self::new(deps), interval, None, shutdown);
         WebhookHealthHandle { task, last }
     }
 
@@ -227,4 +208,18 @@ fn status_of(status: ChannelStatus) -> WebhookStatus {
 
 fn same_url(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+impl Step for WebhookHealth {
+    type Output = WebhookCheck;
+    type Error = WebhookHealthError;
+    const FAILED: &'static str = "webhook check failed";
+    fn instance(&self) -> &InstanceId {
+        &self.deps.instance
+    }
+    fn step(
+        &self,
+    ) -> impl std::future::Future<Output = Result<WebhookCheck, WebhookHealthError>> + Send {
+        self.check_once()
+    }
 }
