@@ -537,22 +537,13 @@ async fn receive_order(
         order: Box::new(order),
         received_at,
     };
-    match intake
-        .orders
-        .execute(&id, command, metadata(&delivery, topic, headers))
-        .await
-    {
-        Ok(done) => Ok(accepted(
-            if done.is_duplicate() {
-                "duplicate"
-            } else {
-                "recorded"
-            },
-            Some(id),
-            done.events(),
-        )),
-        Err(error) => command_failed(error, &id),
-    }
+    record(
+        &intake.orders,
+        id,
+        command,
+        metadata(&delivery, topic, headers),
+    )
+    .await
 }
 
 /// The one field of a customer the canonical model does not carry.
@@ -595,11 +586,30 @@ async fn receive_customer(
         modified_at: customer_modified_at(&body.bytes),
         received_at,
     };
-    match intake
-        .customers
-        .execute(&id, command, metadata(&delivery, topic, headers))
-        .await
-    {
+    record(
+        &intake.customers,
+        id,
+        command,
+        metadata(&delivery, topic, headers),
+    )
+    .await
+}
+
+/// Executes a delivery's command and answers once its event is durable
+/// (`duplicate` when it changed nothing).
+async fn record<A>(
+    bus: &CommandBus<A>,
+    id: String,
+    command: A::Command,
+    metadata: serde_json::Map<String, serde_json::Value>,
+) -> Result<HttpResponse, Refusal>
+where
+    A: cqrs_es::Aggregate + 'static,
+    A::Command: Clone + Send + Sync + 'static,
+    A::Error: Send + 'static,
+    A::Services: Default + 'static,
+{
+    match bus.execute(&id, command, metadata).await {
         Ok(done) => Ok(accepted(
             if done.is_duplicate() {
                 "duplicate"
