@@ -10,6 +10,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// The last good output of a periodic actor, shared with its handle.
+pub(crate) type Last<T> = Arc<Mutex<Option<T>>>;
+
 /// One run of a periodic actor.
 pub(crate) trait Step: Send + Sync + 'static {
     /// What a good run reports.
@@ -31,7 +34,7 @@ pub(crate) fn spawn<S: Step>(
     interval: Duration,
     wake: Option<Arc<Notify>>,
     shutdown: CancellationToken,
-) -> (JoinHandle<()>, Arc<Mutex<Option<S::Output>>>) {
+) -> (JoinHandle<()>, Last<S::Output>) {
     let last = Arc::new(Mutex::new(None));
     let last_in_task = last.clone();
     let task = tokio::spawn(async move {
