@@ -321,10 +321,12 @@ price_poll = "{poll_secs}s"
 order_backfill = "{poll_secs}s"
 webhook_health = "{poll_secs}s"
 
+# Generous: with --faults chaos one Sage request in five fails, so an attempt
+# (three requests) fails about half the time; 8 attempts would park ~0.3%.
 [instances.{INSTANCE}.retry]
-max_attempts = 8
+max_attempts = 25
 initial_backoff = "1s"
-max_backoff = "10s"
+max_backoff = "5s"
 "#,
         data_dir = data_dir.display().to_string().replace('\\', "/"),
         sage_url = text(sage, "base_url")?,

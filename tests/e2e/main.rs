@@ -260,7 +260,7 @@ price_poll = "2s"
 order_backfill = "2s"
 webhook_health = "2s"
 [instances.shop.retry]
-max_attempts = 10
+max_attempts = 25
 initial_backoff = "1s"
 max_backoff = "5s"
 "#,
