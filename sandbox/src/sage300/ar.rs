@@ -170,6 +170,14 @@ impl Entity for Customer {
     const MODULE: &'static str = "AR";
     const KEYS: &'static [&'static str] = &["CustomerNumber"];
 
+    fn indexed(&self, property: &str) -> Option<&str> {
+        match property {
+            "CustomerNumber" => Some(&self.customer_number),
+            "Email" => Some(&self.email),
+            _ => None,
+        }
+    }
+
     fn touch(&mut self, today: &str) {
         self.date_last_maintained = today.to_string();
     }

@@ -30,6 +30,14 @@ pub trait Entity: Serialize + DeserializeOwned + Default + Clone {
     /// Records a change made today (`DateLastMaintained`, no time of day).
     fn touch(&mut self, _today: &str) {}
 
+    /// The value of a text property looked up often by `eq` (a reference,
+    /// a number, an e-mail), read without building the JSON row, so that a
+    /// lookup among many records does not convert every one of them; `None`
+    /// for any other property. It must equal the property in [`Entity::row`].
+    fn indexed(&self, _property: &str) -> Option<&str> {
+        None
+    }
+
     /// The property names (of the entity with every default).
     fn fields() -> Vec<String> {
         Self::default().row().keys().cloned().collect()

@@ -404,6 +404,29 @@ fn compare(a: Val, op: Op, b: Val) -> Result<bool, SageError> {
     })
 }
 
+/// The `Property eq 'text'` comparisons a row must pass for the filter to
+/// hold: the top-level conjuncts, in either order. A row failing one of them
+/// fails the whole filter, so a set can skip it before building its JSON.
+pub fn required_equalities(expr: &Expr) -> Vec<(&str, &str)> {
+    let mut found = Vec::new();
+    let mut stack = vec![expr];
+    while let Some(expr) = stack.pop() {
+        match expr {
+            Expr::And(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            Expr::Cmp(a, Op::Eq, b) => match (a.as_ref(), b.as_ref()) {
+                (Expr::Prop(p), Expr::Lit(Val::Str(s)))
+                | (Expr::Lit(Val::Str(s)), Expr::Prop(p)) => found.push((p.as_str(), s.as_str())),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    found
+}
+
 /// Whether `row` passes the filter.
 pub fn matches(expr: &Expr, row: &Map<String, Value>) -> Result<bool, SageError> {
     truth(expr, row)
@@ -429,6 +452,18 @@ mod tests {
 
     fn check(f: &str) -> bool {
         matches(&parse(f, &fields(), DateLiterals::Both).unwrap(), &row()).unwrap()
+    }
+
+    #[test]
+    fn required_equalities_are_the_top_level_string_conjuncts() {
+        let f = |t: &str| parse(t, &fields(), DateLiterals::Both).unwrap();
+        let e = f("CustomerNumber eq 'A' and (Amount gt 1 and 'B' eq CustomerNumber)");
+        let mut got = required_equalities(&e);
+        got.sort();
+        assert_eq!(got, vec![("CustomerNumber", "A"), ("CustomerNumber", "B")]);
+        assert!(required_equalities(&f("CustomerNumber eq 'A' or Amount gt 1")).is_empty());
+        assert!(required_equalities(&f("not (CustomerNumber eq 'A')")).is_empty());
+        assert!(required_equalities(&f("CustomerNumber ne 'A'")).is_empty());
     }
 
     #[test]

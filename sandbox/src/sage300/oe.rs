@@ -298,6 +298,16 @@ impl Entity for Order {
     const SET: &'static str = "OEOrders";
     const MODULE: &'static str = "OE";
     const KEYS: &'static [&'static str] = &["OrderUniquifier"];
+
+    fn indexed(&self, property: &str) -> Option<&str> {
+        match property {
+            "OrderReference" => Some(&self.order_reference),
+            "OrderNumber" => Some(&self.order_number),
+            "PurchaseOrderNumber" => Some(&self.purchase_order_number),
+            "CustomerNumber" => Some(&self.customer_number),
+            _ => None,
+        }
+    }
 }
 
 /// `CreditDebitNoteType`.
@@ -393,6 +403,15 @@ impl Entity for CreditNote {
     const SET: &'static str = "OECreditDebitNotes";
     const MODULE: &'static str = "OE";
     const KEYS: &'static [&'static str] = &["CNUniquifier"];
+
+    fn indexed(&self, property: &str) -> Option<&str> {
+        match property {
+            "Reference" => Some(&self.reference),
+            "CreditDebitNoteNumber" => Some(&self.credit_debit_note_number),
+            "CustomerNumber" => Some(&self.customer_number),
+            _ => None,
+        }
+    }
 }
 
 fn customer_checked<'a>(

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::ar::Customer;
 use super::entity::{self, Entity};
 use super::errors::SageError;
+use super::filter;
 use super::ic::{self, Item, ItemLocation, ItemPricing, Location};
 use super::odata::{Context, Key, Query};
 use super::oe::{self, CreditNote, Order};
@@ -237,7 +238,21 @@ impl Call<'_> {
                 }
                 None => {
                     let query = Query::parse(self.req.query_string(), &T::fields(), &variants)?;
-                    let rows = (set.rows)(state).iter().map(Entity::row).collect();
+                    let required = query
+                        .filter
+                        .as_ref()
+                        .map(filter::required_equalities)
+                        .unwrap_or_default();
+                    // Only rows that can pass become JSON (the filter still decides).
+                    let rows = (set.rows)(state)
+                        .iter()
+                        .filter(|row| {
+                            required
+                                .iter()
+                                .all(|(p, v)| row.indexed(p).is_none_or(|text| text == *v))
+                        })
+                        .map(Entity::row)
+                        .collect();
                     cx.feed(rows, &query)
                 }
             },
