@@ -634,6 +634,59 @@ async fn customer_update_reaches_the_erp_customer(backend: &str) {
     world.stop().await;
 }
 
+/// A returning customer's next order costs one Sage 300 call: the customer
+/// is known from the first order and a document's first post needs no
+/// look-up by reference (nothing of it can be in the ERP yet). Faults on
+/// both look-ups would fail the order if either were made; they stay unused.
+async fn returning_customer_order_is_one_sage_call(backend: &str) {
+    let world = World::start(backend, MappingRules::default()).await;
+    let (_, email) = world.demo_customer().await;
+    let first = world
+        .receive(order("9101", customer("41", &email), "A1-100/0"))
+        .await;
+    world.wait_for(&first, "PostedToErp").await;
+    for path in ["ARCustomers", "OEOrders"] {
+        world
+            .post(
+                "faults",
+                json!({"system": "sage300", "type": "status", "status": 500, "method": "GET",
+                       "path_contains": path}),
+            )
+            .await;
+    }
+    let second = world
+        .receive(order("9102", customer("41", &email), "A1-101/0"))
+        .await;
+    let posted = world.wait_for(&second, "PostedToErp").await;
+    assert_eq!(payload(&posted)["attempt"], 1);
+    assert_eq!(
+        world.types_of(&second).await,
+        ["OrderReceived", "CustomerMatched", "PostedToErp"]
+    );
+    // A retry does look first: a lost answer is found, not posted again.
+    world
+        .http
+        .delete(world.control("faults"))
+        .send()
+        .await
+        .unwrap();
+    world
+        .post(
+            "faults",
+            json!({"system": "sage300", "type": "timeout_after_write", "ms": 100, "method": "POST",
+                   "path_contains": "OEOrders", "times": 1}),
+        )
+        .await;
+    let third = world
+        .receive(order("9103", customer("41", &email), "A1-100/0"))
+        .await;
+    let posted = world.wait_for(&third, "PostedToErp").await;
+    assert_eq!(payload(&posted)["attempt"], 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(world.sage_writes("OEOrders").await, 3);
+    world.stop().await;
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod sqlite {
@@ -664,4 +717,5 @@ on_both_backends!(
     refund_gives_one_credit_note,
     refund_in_the_store_gives_one_credit_note,
     customer_update_reaches_the_erp_customer,
+    returning_customer_order_is_one_sage_call,
 );

@@ -25,6 +25,15 @@ use tracing::Instrument;
 /// customer lookup, the event store) is left alone.
 const HOLD_AFTER_ERROR: Duration = Duration::from_secs(5);
 
+/// How long an e-mail address's ERP customer number is trusted without
+/// asking the ERP again. A returning customer's orders then cost one ERP
+/// call (the post) instead of two; a customer renumbered or deleted in the
+/// ERP in the meantime is seen when a post is refused (the entry is dropped).
+const CUSTOMER_CACHE_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Entries of the customer cache past which expired ones are swept.
+const CUSTOMER_CACHE_SWEEP: usize = 100_000;
+
 /// What driving one document left behind, for the worker loop.
 pub(crate) struct Outcome {
     /// The document's version after the step (0 when unknown).
@@ -60,6 +69,8 @@ pub(crate) struct Driver {
     known_items: Mutex<HashSet<String>>,
     /// One lock per customer key, so two orders of one new customer create it once.
     customer_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// ERP customer numbers by e-mail address, as last found or created.
+    known_customers: Mutex<HashMap<String, (String, std::time::Instant)>>,
 }
 
 impl Driver {
@@ -73,6 +84,7 @@ impl Driver {
             retry: deps.retry,
             known_items: Mutex::default(),
             customer_locks: Mutex::default(),
+            known_customers: Mutex::default(),
         }
     }
 
@@ -117,6 +129,13 @@ impl Driver {
         mut document: OrderDocument,
     ) -> Result<Outcome, OrderWorkerError> {
         let mut hold = None;
+        // Whether the next post is the document's first possible one: this
+        // turn resolved the customer of a document that never had one. A
+        // post is only ever sent after a resolution is durable, so nothing
+        // of this order can be in the ERP yet, and the look-up by reference
+        // (GET before create) is skipped. Any later turn (a retry, a restart,
+        // a replay, a rewind) looks first.
+        let mut first_post = false;
         // At most a few steps per turn: resolve, post, credit notes.
         for _ in 0..4 {
             let Some(status) = document.status() else {
@@ -125,16 +144,21 @@ impl Driver {
             let cause = format!("{status} at version {}", document.version());
             let progressed = match status {
                 OrderDocumentStatus::Received => {
+                    let never_resolved = document.erp_customer_id().is_none();
                     match self.resolve_customer(id, &document, &cause).await? {
                         Some(wait) => {
                             hold = Some(wait);
                             false
                         }
-                        None => true,
+                        None => {
+                            first_post = never_resolved;
+                            true
+                        }
                     }
                 }
                 OrderDocumentStatus::CustomerResolved => {
-                    self.post(id, &document, &cause).await?;
+                    self.post(id, &document, &cause, !first_post).await?;
+                    first_post = false;
                     true
                 }
                 OrderDocumentStatus::RetryScheduled => {
@@ -142,7 +166,7 @@ impl Driver {
                         .scheduled_retry()
                         .is_none_or(|r| r.not_before <= Utc::now());
                     if due {
-                        self.post(id, &document, &cause).await?;
+                        self.post(id, &document, &cause, true).await?;
                     }
                     due
                 }
@@ -242,6 +266,65 @@ impl Driver {
         &self,
         customer: &Customer,
     ) -> Result<(String, bool, Call), Failure> {
+        if let Some(number) = self.cached_customer(customer) {
+            let call = Call::new(
+                "find customer by e-mail (known)",
+                format!(
+                    "{number} (found or created within the last {} minutes)",
+                    CUSTOMER_CACHE_TTL.as_secs() / 60
+                ),
+            );
+            return Ok((number, false, call));
+        }
+        let found = self.find_or_create_uncached(customer).await?;
+        self.remember_customer(customer, &found.0);
+        Ok(found)
+    }
+
+    /// The cached ERP number of `customer`'s e-mail address, if fresh.
+    fn cached_customer(&self, customer: &Customer) -> Option<String> {
+        let email = customer.email.as_ref()?;
+        let cache = self
+            .known_customers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(email.as_str())
+            .filter(|(_, at)| at.elapsed() < CUSTOMER_CACHE_TTL)
+            .map(|(number, _)| number.clone())
+    }
+
+    fn remember_customer(&self, customer: &Customer, number: &str) {
+        let Some(email) = &customer.email else {
+            return;
+        };
+        let mut cache = self
+            .known_customers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CUSTOMER_CACHE_SWEEP {
+            cache.retain(|_, (_, at)| at.elapsed() < CUSTOMER_CACHE_TTL);
+        }
+        cache.insert(
+            email.as_str().to_owned(),
+            (number.to_owned(), std::time::Instant::now()),
+        );
+    }
+
+    fn forget_customer(&self, customer: &Customer) {
+        if let Some(email) = &customer.email {
+            self.known_customers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(email.as_str());
+        }
+    }
+
+    /// [`Driver::find_or_create_customer`], asking the ERP.
+    async fn find_or_create_uncached(
+        &self,
+        customer: &Customer,
+    ) -> Result<(String, bool, Call), Failure> {
         let erp = &self.erp;
         if let Some(email) = &customer.email {
             let found = erp
@@ -281,12 +364,13 @@ impl Driver {
         Ok((created, true, call))
     }
 
-    /// One post attempt, GET before create.
+    /// One post attempt; with `look_first`, GET before create.
     async fn post(
         &self,
         id: &str,
         document: &OrderDocument,
         cause: &str,
+        look_first: bool,
     ) -> Result<(), OrderWorkerError> {
         let (Some(order), Some(customer)) = (document.order(), document.erp_customer_id()) else {
             return Ok(());
@@ -310,12 +394,16 @@ impl Driver {
             }
         };
         let reference = erp_order.reference.clone();
-        let found = match self.erp.find_order(&reference).await {
-            Ok(found) => found,
-            Err(e) => {
-                let request = format!("find order by reference {reference}");
-                return self.post_failed(id, attempt, e, request, cause).await;
+        let found = if look_first {
+            match self.erp.find_order(&reference).await {
+                Ok(found) => found,
+                Err(e) => {
+                    let request = format!("find order by reference {reference}");
+                    return self.post_failed(id, attempt, e, request, cause).await;
+                }
             }
+        } else {
+            None
         };
         let found_before = found.is_some();
         let (number, call) = match found {
@@ -336,7 +424,13 @@ impl Driver {
                         number.clone(),
                         Call::new(request, format!("created {number}")),
                     ),
-                    Err(e) => return self.post_failed(id, attempt, e, request, cause).await,
+                    Err(e) => {
+                        if !e.is_retryable() {
+                            // Perhaps the customer is gone: ask the ERP next time.
+                            self.forget_customer(&order.customer);
+                        }
+                        return self.post_failed(id, attempt, e, request, cause).await;
+                    }
                 }
             }
         };
@@ -770,6 +864,7 @@ impl Driver {
                 .update_customer(&erp_customer)
                 .await
                 .map_err(|e| Failure::Connector(e, format!("update customer {number}")))?;
+            self.remember_customer(customer, &number);
             let call = Call::new(format!("update customer {number}"), "updated");
             return Ok((number, false, call));
         }
