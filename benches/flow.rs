@@ -53,8 +53,7 @@ use mlc_projections::{DocumentsProjection, DocumentsView};
 use mlc_sandbox::{Sandbox, SandboxOptions, Seed};
 use mlc_store::testing::TestDatabase;
 use mlc_store::{
-    CommandBus, CommandBusOptions, EventFilter, EventStore, NewEvent, Subscription,
-    SubscriptionOptions,
+    CommandBus, CommandBusOptions, EventStore, NewEvent, Subscription, SubscriptionOptions,
 };
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -826,18 +825,23 @@ impl IntakeServer {
     }
 }
 
+/// Events of `event_type` in the store, counted by the database (listing
+/// them would hold every payload in this process's memory).
 async fn count_events(store: &EventStore, event_type: &str) -> u64 {
-    store
-        .list(
-            &EventFilter {
-                event_type: Some(event_type.into()),
-                ..Default::default()
-            },
-            0,
-            1_000_000,
-        )
-        .await
-        .map_or(0, |events| events.len() as u64)
+    let counted: Result<i64, sqlx::Error> = if let Some(pool) = store.postgres_pool() {
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE event_type = $1")
+            .bind(event_type)
+            .fetch_one(pool)
+            .await
+    } else if let Some(pool) = store.sqlite_pool() {
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE event_type = ?")
+            .bind(event_type)
+            .fetch_one(pool)
+            .await
+    } else {
+        Ok(0)
+    };
+    counted.map_or(0, |n| n as u64)
 }
 
 // ---------------------------------------------------------------------------
