@@ -44,7 +44,7 @@ const WOOCOMMERCE_TOPICS: [&str; 4] = [
     "customer.created",
     "customer.updated",
 ];
-/// Orders driven at once per instance (the ERP's connection budget).
+/// Sage requests in flight at once per instance (the ERP's connection budget).
 const ORDER_CONCURRENCY: usize = 16;
 
 /// A running service.

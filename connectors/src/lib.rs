@@ -11,11 +11,13 @@
 
 mod error;
 mod http;
+mod limit;
 pub mod sage300;
 mod traits;
 pub mod woocommerce;
 
 pub use error::{ConnectorError, OutsideCall};
+pub use limit::ConcurrencyLimited;
 pub use traits::{
     ChannelProduct, ChannelWebhook, Erp, PreparedRequest, ProductUpdate, Storefront, WebhookStatus,
 };

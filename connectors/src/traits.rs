@@ -45,7 +45,8 @@ pub trait Erp: Send + Sync {
     fn prepare_order(&self, order: &ErpOrder) -> Result<PreparedRequest, ConnectorError>;
 
     /// Creates the order; returns the ERP's document number. Callers look
-    /// with [`Erp::find_order`] first.
+    /// with [`Erp::find_order`] first whenever an earlier post of the same
+    /// order may have been sent.
     async fn post_order(&self, order: &ErpOrder) -> Result<String, ConnectorError>;
 
     /// The ERP number of the credit note posted with this reference, if any.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use cqrs_es::Aggregate;
-use mlc_connectors::{ConnectorError, Erp};
+use mlc_connectors::{ConcurrencyLimited, ConnectorError, Erp};
 use mlc_domain::customer::{CustomerCommand, CustomerDocument, CustomerDocumentStatus};
 use mlc_domain::mapping::{
     map_credit_note, map_customer, map_order, new_customer_number, MappingError, MappingRules,
@@ -68,7 +68,10 @@ pub(crate) struct Driver {
     /// ERP item numbers known to exist (identity mapping of SKUs).
     known_items: Mutex<HashSet<String>>,
     /// One lock per customer key, so two orders of one new customer create it once.
-    customer_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    customer_locks: KeyLocks,
+    /// One lock per SKU, so that orders arriving together ask the ERP about
+    /// an item once.
+    item_locks: KeyLocks,
     /// ERP customer numbers by e-mail address, as last found or created.
     known_customers: Mutex<HashMap<String, (String, std::time::Instant)>>,
 }
@@ -79,11 +82,12 @@ impl Driver {
             store: deps.store.clone(),
             orders: deps.bus.clone(),
             customers: deps.customers.clone(),
-            erp: deps.erp.clone(),
+            erp: Arc::new(ConcurrencyLimited::new(deps.erp.clone(), deps.concurrency)),
             rules,
             retry: deps.retry,
             known_items: Mutex::default(),
-            customer_locks: Mutex::default(),
+            customer_locks: KeyLocks::default(),
+            item_locks: KeyLocks::default(),
             known_customers: Mutex::default(),
         }
     }
@@ -250,14 +254,7 @@ impl Driver {
             .map(|e| e.as_str().to_owned())
             .or_else(|| customer.source_id.clone())
             .unwrap_or_default();
-        let mut locks = self
-            .customer_locks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if locks.len() > 10_000 {
-            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-        }
-        locks.entry(key).or_default().clone()
+        self.customer_locks.of(key)
     }
 
     /// The ERP number of `customer`: found by e-mail, or (already) created
@@ -735,6 +732,11 @@ impl Driver {
             if rules.skus.contains_key(sku) || self.is_known(sku) {
                 continue;
             }
+            let lock = self.item_locks.of(sku.to_owned());
+            let _guard = lock.lock().await;
+            if self.is_known(sku) {
+                continue; // another order asked meanwhile
+            }
             match self.erp.item_exists(sku).await {
                 Ok(true) => {
                     self.known_items
@@ -974,5 +976,20 @@ fn command_name_customer(command: &CustomerCommand) -> &'static str {
         CustomerCommand::RecordErpSynced { .. } => "RecordErpSynced",
         CustomerCommand::RecordSyncFailed { .. } => "RecordSyncFailed",
         CustomerCommand::RequestReplay { .. } => "RequestReplay",
+    }
+}
+
+/// Async locks by key, made on first use; unused ones are dropped once there
+/// are many.
+#[derive(Default)]
+struct KeyLocks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl KeyLocks {
+    fn of(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if locks.len() > 10_000 {
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        locks.entry(key).or_default().clone()
     }
 }

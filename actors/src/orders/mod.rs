@@ -29,4 +29,6 @@ mod worker;
 
 pub use refunds::RefundWatcher;
 pub use retry::RetrySettings;
-pub use worker::{OrderWorker, OrderWorkerDeps, OrderWorkerError, OrderWorkerHandle};
+pub use worker::{
+    OrderWorker, OrderWorkerDeps, OrderWorkerError, OrderWorkerHandle, DOCUMENTS_PER_ERP_REQUEST,
+};

@@ -23,6 +23,9 @@ use super::{RefundWatcher, RetrySettings};
 /// Documents asked for per look at the read model.
 const DUE_BATCH: u32 = 200;
 
+/// Documents driven at once per ERP request allowed in flight.
+pub const DOCUMENTS_PER_ERP_REQUEST: usize = 4;
+
 /// What an [`OrderWorker`] needs.
 #[derive(Clone)]
 pub struct OrderWorkerDeps {
@@ -44,7 +47,11 @@ pub struct OrderWorkerDeps {
     pub rules: MappingRules,
     /// Backoff and attempts.
     pub retry: RetrySettings,
-    /// Documents driven at once (at least 1).
+    /// Requests in flight to the ERP at once (at least 1): the ERP's
+    /// connection budget. Documents driven at once are
+    /// [`DOCUMENTS_PER_ERP_REQUEST`] times as many, so that the store's work
+    /// of some (loading, recording outcomes) overlaps the ERP requests of
+    /// others and the budget stays in use.
     pub concurrency: usize,
     /// How often to look for due work without a wake-up.
     pub poll_interval: Duration,
@@ -145,7 +152,13 @@ impl OrderWorker {
 }
 
 async fn run(deps: OrderWorkerDeps, driver: Arc<Driver>, shutdown: CancellationToken) {
-    let semaphore = Arc::new(Semaphore::new(deps.concurrency.max(1)));
+    let capacity = deps.concurrency.max(1) * DOCUMENTS_PER_ERP_REQUEST;
+    let semaphore = Arc::new(Semaphore::new(capacity));
+    // Look for work only once a quarter of the slots are free (or when idle
+    // on the timer): one look at the read model then starts many documents,
+    // instead of one query of DUE_BATCH rows per finished document.
+    let refill = (capacity / 4).max(1);
+    let mut timer_fired = true;
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     // Per document: the version we last took it to, and when it may be
     // looked at again (the read model lags; failures without a durable
@@ -156,11 +169,16 @@ async fn run(deps: OrderWorkerDeps, driver: Arc<Driver>, shutdown: CancellationT
     let mut view_changes = deps.documents.changes();
     tracing::info!(instance = %deps.instance, "order worker started");
     loop {
-        match deps
-            .documents
-            .due_work_of(deps.instance.as_str(), Utc::now(), DUE_BATCH)
-            .await
-        {
+        let free = semaphore.available_permits();
+        let look = if free >= refill || (timer_fired && free > 0) {
+            deps.documents
+                .due_work_of(deps.instance.as_str(), Utc::now(), DUE_BATCH)
+                .await
+        } else {
+            Ok(Vec::new())
+        };
+        timer_fired = false;
+        match look {
             Ok(rows) => {
                 let now = Instant::now();
                 for row in rows {
@@ -177,7 +195,12 @@ async fn run(deps: OrderWorkerDeps, driver: Arc<Driver>, shutdown: CancellationT
                     {
                         continue;
                     }
-                    let Ok(permit) = semaphore.clone().acquire_owned().await else {
+                    let Ok(permit) = semaphore.clone().try_acquire_owned() else {
+                        // Full: the rest waits for the next look.
+                        in_flight
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&row.id);
                         break;
                     };
                     let driver = driver.clone();
@@ -208,7 +231,7 @@ async fn run(deps: OrderWorkerDeps, driver: Arc<Driver>, shutdown: CancellationT
             }
             _ = store_changes.changed() => {}
             _ = view_changes.changed() => {}
-            _ = sleep => {}
+            _ = sleep => timer_fired = true,
         }
         // Collect whatever else finished meanwhile.
         while let Some(done) = tasks.try_join_next() {
