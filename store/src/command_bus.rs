@@ -53,7 +53,10 @@ impl Default for CommandBusOptions {
             writers: None,
             max_batch: 1000,
             queue_capacity: 10_000,
-            cache_capacity: 10_000,
+            // The documents in flight (an order worker drives 64 at once,
+            // the intake writes each new one once): enough to spare their
+            // reloads; more only holds finished documents in memory.
+            cache_capacity: 2_000,
         }
     }
 }

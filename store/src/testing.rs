@@ -49,8 +49,13 @@ impl TestDatabase {
         conn.execute(format!("CREATE DATABASE {name}").as_str())
             .await
             .expect("create test database");
-        let url = match admin.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{name}"),
+        // The same server and options (`?sslmode=...`), another database.
+        let (base, options) = match admin.split_once('?') {
+            Some((base, options)) => (base, format!("?{options}")),
+            None => (admin.as_str(), String::new()),
+        };
+        let url = match base.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}{options}"),
             None => panic!("MLC_TEST_DATABASE_URL must end with a database name"),
         };
         TestDatabase {
