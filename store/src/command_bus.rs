@@ -69,6 +69,10 @@ pub struct Executed {
     /// The global positions of the events appended, in order; empty when the
     /// command changed nothing (a duplicate).
     pub positions: Vec<i64>,
+    /// The payloads of those events, in order: a caller holding the
+    /// aggregate at `version - payloads.len()` applies them to be at
+    /// `version` without loading it again.
+    pub payloads: Vec<Value>,
 }
 
 impl Executed {
@@ -554,6 +558,8 @@ where
             Err(StoreError::Conflict { .. }) => return Err(BatchFailure::Conflict),
             Err(e) => return Err(BatchFailure::Store(Arc::new(e))),
         };
+        // Each job's payloads are taken once: the jobs' ranges are disjoint.
+        let mut payloads: Vec<Value> = all.into_iter().map(|e| e.payload).collect();
         let results = jobs
             .iter()
             .zip(decided)
@@ -568,6 +574,10 @@ where
                 Ok(Executed {
                     version: loaded + end as u64,
                     positions: positions[base + start..base + end].to_vec(),
+                    payloads: payloads[base + start..base + end]
+                        .iter_mut()
+                        .map(std::mem::take)
+                        .collect(),
                 })
             })
             .collect();
@@ -614,7 +624,12 @@ where
                 Ok(positions) => {
                     let version = version + positions.len() as u64;
                     self.cache.put(job.aggregate_id.clone(), aggregate, version);
-                    return Ok(Executed { version, positions });
+                    let payloads = events.into_iter().map(|e| e.payload).collect();
+                    return Ok(Executed {
+                        version,
+                        positions,
+                        payloads,
+                    });
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(store_error(e)),

@@ -12,9 +12,11 @@ use mlc_domain::mapping::{
     map_credit_note, map_customer, map_order, new_customer_number, MappingError, MappingRules,
 };
 use mlc_domain::model::{Customer, Sku};
-use mlc_domain::order::{OrderCommand, OrderDocument, OrderDocumentStatus, RefundRecord};
+use mlc_domain::order::{
+    OrderCommand, OrderDocument, OrderDocumentStatus, OrderEvent, RefundRecord,
+};
 use mlc_projections::DocumentRow;
-use mlc_store::{CommandBus, EventStore};
+use mlc_store::{CommandBus, EventStore, Executed};
 use serde_json::{json, Map, Value};
 
 use super::worker::{OrderWorkerDeps, OrderWorkerError};
@@ -74,6 +76,9 @@ pub(crate) struct Driver {
     item_locks: KeyLocks,
     /// ERP customer numbers by e-mail address, as last found or created.
     known_customers: Mutex<HashMap<String, (String, std::time::Instant)>>,
+    /// What this turn's commands appended, per order document, so that the
+    /// driver brings its copy up to date without loading it again.
+    executed: Mutex<HashMap<String, Vec<Executed>>>,
 }
 
 impl Driver {
@@ -89,6 +94,7 @@ impl Driver {
             customer_locks: KeyLocks::default(),
             item_locks: KeyLocks::default(),
             known_customers: Mutex::default(),
+            executed: Mutex::default(),
         }
     }
 
@@ -121,6 +127,7 @@ impl Driver {
     /// Drives an order in a span that continues the trace of the webhook
     /// that brought it (the latest event with a `trace_id`).
     async fn drive_order(&self, id: &str) -> Result<Outcome, OrderWorkerError> {
+        self.take_executed(id); // left by a turn that failed half-way
         let (document, parent) = self.load_traced::<OrderDocument>(id).await?;
         self.drive_order_steps(id, document)
             .instrument(telemetry::drive_span(id, parent))
@@ -187,7 +194,7 @@ impl Driver {
             if !progressed {
                 break;
             }
-            document = self.load(id).await?;
+            document = self.advance(id, document).await?;
             if matches!(
                 document.status(),
                 Some(OrderDocumentStatus::RetryScheduled | OrderDocumentStatus::Parked)
@@ -893,15 +900,58 @@ impl Driver {
     ) -> Result<(), OrderWorkerError> {
         let name = command_name(&command);
         tracing::debug!(document = id, command = name, request = %call.request, response = %call.response, "order worker");
-        self.orders
+        let executed = self
+            .orders
             .execute(id, command, metadata(cause, &call))
             .await
-            .map(|_| ())
             .map_err(|e| OrderWorkerError::Command {
                 id: id.to_owned(),
                 command: name,
                 detail: e.to_string(),
-            })
+            })?;
+        self.executed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id.to_owned())
+            .or_default()
+            .push(executed);
+        Ok(())
+    }
+
+    fn take_executed(&self, id: &str) -> Vec<Executed> {
+        self.executed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+            .unwrap_or_default()
+    }
+
+    /// `document` after the commands of this step: their events applied to
+    /// it when they directly follow its version (nothing else was appended
+    /// in between), else loaded again.
+    async fn advance(
+        &self,
+        id: &str,
+        mut document: OrderDocument,
+    ) -> Result<OrderDocument, OrderWorkerError> {
+        let executed = self.take_executed(id);
+        if executed.is_empty() {
+            return self.load(id).await;
+        }
+        for step in executed {
+            if step.version != document.version() + step.payloads.len() as u64 {
+                return self.load(id).await;
+            }
+            for payload in step.payloads {
+                let event: OrderEvent =
+                    serde_json::from_value(payload).map_err(|e| OrderWorkerError::Decode {
+                        id: id.to_owned(),
+                        detail: e.to_string(),
+                    })?;
+                document.apply(event);
+            }
+        }
+        Ok(document)
     }
 
     async fn load<A: Aggregate>(&self, id: &str) -> Result<A, OrderWorkerError> {

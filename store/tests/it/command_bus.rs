@@ -196,6 +196,13 @@ async fn commands_on_one_aggregate_apply_in_order(backend: &str) {
         let done = result.unwrap();
         assert_eq!(done.version, n);
         assert_eq!(done.events(), 1);
+        // Each caller gets its own command's events, to apply to its copy.
+        let events: Vec<CounterEvent> = done
+            .payloads
+            .iter()
+            .map(|p| serde_json::from_value(p.clone()).unwrap())
+            .collect();
+        assert_eq!(events, [CounterEvent::Stepped { n }]);
     }
     assert!(bus.stats().batches < 50, "{:?}", bus.stats());
     let events = stream(&store, "inst/counter/x").await;
@@ -217,6 +224,7 @@ async fn commands_on_one_aggregate_apply_in_order(backend: &str) {
         .await
         .unwrap();
     assert!(again.is_duplicate());
+    assert!(again.payloads.is_empty());
     assert_eq!(again.version, 50);
     assert_eq!(store.count().await.unwrap(), 50);
 }
@@ -414,6 +422,11 @@ async fn a_conflict_with_cqrs_es_is_resolved(backend: &str) {
     ])
     .await;
     assert_eq!(results[0].as_ref().unwrap().version, 3, "{results:?}");
+    // Decided again one by one: the payloads are still the command's own.
+    assert_eq!(
+        results[0].as_ref().unwrap().payloads,
+        [serde_json::to_value(CounterEvent::Added { amount: 7 }).unwrap()]
+    );
     assert_eq!(results[1].as_ref().unwrap().version, 1);
     assert!(matches!(results[2], Err(CommandError::Refused(_))));
     let z: Vec<CounterEvent> = stream(&store, "inst/counter/z")
