@@ -190,6 +190,10 @@ async fn run() {
         if quick { " (quick)" } else { "" }
     );
     let template = OrderTemplate::new();
+    if let Ok(backend) = std::env::var(LIFE_OF) {
+        one_service_life(&backend, &sizes, &template).await;
+        return;
+    }
     let mut rows = Vec::new();
 
     // Baseline: the same load generator against a handler that does nothing.
@@ -389,6 +393,27 @@ async fn run() {
 
     let peak = peaks.max();
     println!("peak RSS by phase: {}", peaks.summary());
+    for backend in ["postgres", "sqlite"] {
+        let (start, peak) = tokio::task::spawn_blocking(move || service_life_peak(backend))
+            .await
+            .expect("the child ran");
+        println!(
+            "{} service life in a fresh process: {start:.0} MiB at start, peak {peak:.0} MiB",
+            backend_label(backend)
+        );
+        rows.push(Row::new(
+            format!(
+                "{}: peak RSS (VmHWM) of one service life in a fresh process ({} webhooks, then {} orders to Sage 300; load generator included, sandbox apart) vs at its start",
+                backend_label(backend),
+                sizes.webhooks,
+                sizes.orders
+            ),
+            format!("{peak:.0} MiB"),
+            format!("{start:.0} MiB"),
+            String::new(),
+            "<= 200 MB",
+        ));
+    }
     rows.push(Row::new(
         "peak RSS (VmHWM) of the bench process: service and load generator (the sandbox runs apart), vs after the no-op baseline",
         format!("{peak:.0} MiB"),
@@ -442,6 +467,46 @@ fn fmt_calls(calls: Option<f64>) -> String {
 }
 
 /// The peak resident set of this process (VmHWM), in MiB.
+/// Set in a child run of this benchmark: the backend of the one service
+/// life it measures (see [`service_life_peak`]).
+const LIFE_OF: &str = "MLC_BENCH_LIFE_OF";
+
+/// One service's life, in this (child) process: the intake of
+/// `sizes.webhooks` webhooks, then `sizes.orders` orders from webhook to
+/// Sage 300. Prints the RSS at the start and the peak, for the parent.
+async fn one_service_life(backend: &str, sizes: &Sizes, template: &OrderTemplate) {
+    let start = status_mib("VmRSS:");
+    let intake = IntakeServer::start(backend).await;
+    closed_loop(intake.addr, sizes.webhooks, CONNECTIONS, template).await;
+    intake.stop().await;
+    order_flow(backend, sizes.orders, None, template).await;
+    println!("LIFE_RSS_MIB {start:.1} {:.1}", vm_hwm_mib());
+}
+
+/// Runs [`one_service_life`] of `backend` in a fresh process (this benchmark
+/// again): the service's own peak, free of what earlier measurements of this
+/// process left in its heap (each stopped SQLite pool leaves its threads'
+/// heaps behind). The RSS at its start, and its peak, in MiB.
+fn service_life_peak(backend: &str) -> (f64, f64) {
+    let output = std::process::Command::new(std::env::current_exe().expect("this benchmark"))
+        .args(std::env::args().skip(1))
+        .env(LIFE_OF, backend)
+        .output()
+        .expect("run the benchmark as a child");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find_map(|line| {
+            let mut figures = line.strip_prefix("LIFE_RSS_MIB ")?.split(' ');
+            Some((figures.next()?.parse().ok()?, figures.next()?.parse().ok()?))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "the child printed no figures: {text} {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+}
+
 /// The peak RSS of each phase of the run: read, then reset, at its end.
 #[derive(Default)]
 struct PhasePeaks(Vec<(String, f64)>);
@@ -466,11 +531,20 @@ impl PhasePeaks {
     }
 }
 
+fn rss_anon_mib() -> f64 {
+    status_mib("RssAnon:")
+}
+
 fn vm_hwm_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// A `kB` line of `/proc/self/status`, in MiB.
+fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kib| kib / 1024.0)
 }
@@ -1290,6 +1364,15 @@ async fn order_flow(
     store.close().await;
     sandbox.stop().await;
     drop(db);
+    // What a stopped flow leaves behind: tasks still alive (none should
+    // grow from flow to flow) and the anonymous memory the process keeps.
+    println!(
+        "  after the flow stopped: {} tasks alive, {:.0} MiB anonymous RSS",
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks(),
+        rss_anon_mib()
+    );
     FlowOutcome {
         orders: n,
         posted: posted_events,
