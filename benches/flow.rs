@@ -10,10 +10,13 @@
 //!   latency counts from when a request was due, so a stall is not hidden);
 //! - orders per second from the first webhook to the last `PostedToErp`,
 //!   through the real intake, CommandBus, documents projection, order worker
-//!   and Sage 300 connector against the in-process sandbox, at zero latency
+//!   and Sage 300 connector against the sandbox (`ml-connector sandbox`, a
+//!   child process), at zero latency
 //!   and with 50 ms of Sage latency injected, in the steady state (every
 //!   customer placed one order before the clock starts);
-//! - peak RSS (VmHWM) of this process, by phase;
+//! - peak RSS (VmHWM) of one service life (webhooks, then orders) in a
+//!   fresh process (this benchmark run again as a child), and of this
+//!   process by phase;
 //! - the cost of each stage of one webhook on one core (HMAC check, JSON
 //!   decoding), to tell where the time goes.
 //!
@@ -301,88 +304,84 @@ async fn run() {
         peaks.end(&format!("{label} intake"));
     }
 
-    // Orders through the whole flow, each next to the sandbox's Sage 300
-    // answering the same calls made directly at the same concurrency.
-    let bound = ORDER_CONCURRENCY as f64 / (SAGE_LATENCY_MS as f64 / 1000.0);
-    let every_call = json!({"system": "sage300", "type": "latency", "ms": SAGE_LATENCY_MS});
-    let post_only = json!({"system": "sage300", "type": "latency", "ms": SAGE_LATENCY_MS,
-                           "method": "POST", "path_contains": "OEOrders"});
-    let order_backends: &[&str] = if part("orders") {
-        &["postgres", "sqlite"]
-    } else {
-        &[]
-    };
-    let direct_fast = direct_sage_rate(sizes.orders, None, &template).await;
-    let direct_slow =
-        direct_sage_rate(sizes.slow_orders, Some(every_call.clone()), &template).await;
-    let direct_post = direct_sage_rate(sizes.slow_orders, Some(post_only.clone()), &template).await;
-    peaks.end("Sage 300 alone");
-    println!(
-        "Sage 300 sandbox alone, the worker's calls, concurrency {ORDER_CONCURRENCY}: {direct_fast:.0} orders/s; \
-         {SAGE_LATENCY_MS} ms on every call: {direct_slow:.0}/s; on the order POST only: {direct_post:.0}/s"
-    );
-    let mut order_rows = Vec::new();
-    for &backend in order_backends {
-        let label = backend_label(backend);
-        let fast = order_flow(backend, sizes.orders, None, &template).await;
-        println!("{label} orders, no Sage latency: {}", fast.summary());
-        order_rows.push(Row::new(
-            format!(
-                "{label}: orders/s, webhook to PostedToErp, sandbox at zero latency ({} orders, {} Sage calls an order) \
-                 vs the sandbox's Sage 300 alone (same calls, concurrency {ORDER_CONCURRENCY})",
-                fast.orders,
-                fmt_calls(fast.sage_calls_per_order)
-            ),
-            format!("{:.0}", fast.rate()),
-            format!("{direct_fast:.0}"),
-            pct(fast.rate(), direct_fast),
-            ">= 2,000/s",
-        ));
-        let slow = order_flow(
-            backend,
-            sizes.slow_orders,
-            Some(every_call.clone()),
-            &template,
-        )
-        .await;
+    if part("orders") {
+        // Orders through the whole flow, each next to the sandbox's Sage 300
+        // answering the same calls made directly at the same concurrency.
+        let bound = ORDER_CONCURRENCY as f64 / (SAGE_LATENCY_MS as f64 / 1000.0);
+        let every_call = json!({"system": "sage300", "type": "latency", "ms": SAGE_LATENCY_MS});
+        let post_only = json!({"system": "sage300", "type": "latency", "ms": SAGE_LATENCY_MS,
+                               "method": "POST", "path_contains": "OEOrders"});
+        let direct_fast = direct_sage_rate(sizes.orders, None, &template).await;
+        let direct_slow =
+            direct_sage_rate(sizes.slow_orders, Some(every_call.clone()), &template).await;
+        let direct_post =
+            direct_sage_rate(sizes.slow_orders, Some(post_only.clone()), &template).await;
+        peaks.end("Sage 300 alone");
         println!(
-            "{label} orders, {SAGE_LATENCY_MS} ms on every Sage call: {}",
-            slow.summary()
+            "Sage 300 sandbox alone, the worker's calls, concurrency {ORDER_CONCURRENCY}: {direct_fast:.0} orders/s; \
+             {SAGE_LATENCY_MS} ms on every call: {direct_slow:.0}/s; on the order POST only: {direct_post:.0}/s"
         );
-        order_rows.push(Row::new(
-            format!(
-                "{label}: orders/s with {SAGE_LATENCY_MS} ms on every Sage 300 request, concurrency {ORDER_CONCURRENCY} \
-                 vs the sandbox alone with the same fault (concurrency / {SAGE_LATENCY_MS} ms = {bound:.0}/s)"
-            ),
-            format!("{:.0}", slow.rate()),
-            format!("{direct_slow:.0}"),
-            pct(slow.rate(), direct_slow),
-            &format!(">= 95% of {bound:.0}/s (304/s)"),
-        ));
-        let post = order_flow(
-            backend,
-            sizes.slow_orders,
-            Some(post_only.clone()),
-            &template,
-        )
-        .await;
-        println!(
-            "{label} orders, {SAGE_LATENCY_MS} ms on the order POST only: {}",
-            post.summary()
-        );
-        order_rows.push(Row::new(
-            format!(
-                "{label}: orders/s with {SAGE_LATENCY_MS} ms on the order POST only, concurrency {ORDER_CONCURRENCY} \
-                 vs the sandbox alone with the same fault"
-            ),
-            format!("{:.0}", post.rate()),
-            format!("{direct_post:.0}"),
-            pct(post.rate(), direct_post),
-            &format!(">= 95% of {bound:.0}/s (304/s)"),
-        ));
-        peaks.end(&format!("{label} order flows"));
+        for backend in ["postgres", "sqlite"] {
+            let label = backend_label(backend);
+            let fast = order_flow(backend, sizes.orders, None, &template).await;
+            println!("{label} orders, no Sage latency: {}", fast.summary());
+            rows.push(Row::new(
+                format!(
+                    "{label}: orders/s, webhook to PostedToErp, sandbox at zero latency ({} orders, {} Sage calls an order) \
+                     vs the sandbox's Sage 300 alone (same calls, concurrency {ORDER_CONCURRENCY})",
+                    fast.orders,
+                    fmt_calls(fast.sage_calls_per_order)
+                ),
+                format!("{:.0}", fast.rate()),
+                format!("{direct_fast:.0}"),
+                pct(fast.rate(), direct_fast),
+                ">= 2,000/s",
+            ));
+            let slow = order_flow(
+                backend,
+                sizes.slow_orders,
+                Some(every_call.clone()),
+                &template,
+            )
+            .await;
+            println!(
+                "{label} orders, {SAGE_LATENCY_MS} ms on every Sage call: {}",
+                slow.summary()
+            );
+            rows.push(Row::new(
+                format!(
+                    "{label}: orders/s with {SAGE_LATENCY_MS} ms on every Sage 300 request, concurrency {ORDER_CONCURRENCY} \
+                     vs the sandbox alone with the same fault (concurrency / {SAGE_LATENCY_MS} ms = {bound:.0}/s)"
+                ),
+                format!("{:.0}", slow.rate()),
+                format!("{direct_slow:.0}"),
+                pct(slow.rate(), direct_slow),
+                &format!(">= 95% of {bound:.0}/s (304/s)"),
+            ));
+            let post = order_flow(
+                backend,
+                sizes.slow_orders,
+                Some(post_only.clone()),
+                &template,
+            )
+            .await;
+            println!(
+                "{label} orders, {SAGE_LATENCY_MS} ms on the order POST only: {}",
+                post.summary()
+            );
+            rows.push(Row::new(
+                format!(
+                    "{label}: orders/s with {SAGE_LATENCY_MS} ms on the order POST only, concurrency {ORDER_CONCURRENCY} \
+                     vs the sandbox alone with the same fault"
+                ),
+                format!("{:.0}", post.rate()),
+                format!("{direct_post:.0}"),
+                pct(post.rate(), direct_post),
+                &format!(">= 95% of {bound:.0}/s (304/s)"),
+            ));
+            peaks.end(&format!("{label} order flows"));
+        }
     }
-    rows.extend(order_rows);
 
     // Where the time of one webhook goes, on one core.
     let stages = stage_costs(&template, sizes.stage_iterations);
@@ -553,6 +552,7 @@ fn status_mib(field: &str) -> f64 {
 // Request bodies
 
 /// The sandbox's order with marks where each order's id and e-mail go.
+#[derive(Clone)]
 struct OrderTemplate {
     text: String,
 }
@@ -571,21 +571,14 @@ impl OrderTemplate {
 
     /// The body of order `id` placed by `email`.
     fn body(&self, id: u64, email: &str) -> String {
-        Self::body_of(&self.text, id, email)
-    }
-
-    fn body_of(text: &str, id: u64, email: &str) -> String {
-        text.replace(ID_MARK, &id.to_string())
+        self.text
+            .replace(ID_MARK, &id.to_string())
             .replace(EMAIL_MARK, email)
     }
 
     /// A complete signed `order.created` delivery of order `id`.
     fn request(&self, id: u64, email: &str) -> Vec<u8> {
-        Self::request_of(&self.text, id, email)
-    }
-
-    fn request_of(text: &str, id: u64, email: &str) -> Vec<u8> {
-        let body = Self::body_of(text, id, email);
+        let body = self.body(id, email);
         let signature = sign(SECRET.as_bytes(), body.as_bytes());
         let mut request = format!(
             "POST /webhooks/{INSTANCE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
@@ -716,7 +709,7 @@ static NEXT_ORDER_ID: AtomicU64 = AtomicU64::new(100_000);
 /// does not hold every request of a run in memory (60,000 of ~3.3 kB).
 #[derive(Clone)]
 struct Requests {
-    template: Arc<str>,
+    template: Arc<OrderTemplate>,
     first: u64,
     n: u64,
     emails: Arc<Vec<String>>,
@@ -734,14 +727,14 @@ impl Requests {
         } else {
             self.emails[(i as usize) % self.emails.len()].as_str()
         };
-        OrderTemplate::request_of(&self.template, self.first + i, email)
+        self.template.request(self.first + i, email)
     }
 }
 
 /// The `n` requests of one run, new orders placed by `emails` in turn.
 fn prepare(template: &OrderTemplate, n: u64, emails: &[String]) -> Requests {
     Requests {
-        template: template.text.as_str().into(),
+        template: Arc::new(template.clone()),
         first: NEXT_ORDER_ID.fetch_add(n, Ordering::Relaxed),
         n,
         emails: Arc::new(emails.to_vec()),
@@ -1421,9 +1414,12 @@ async fn direct_sage_rate(n: u64, fault: Option<Value>, template: &OrderTemplate
     let mut known = HashMap::new();
     for email in &emails {
         let address = Email::new(email).expect("a demo address");
-        if let Some(number) = erp.find_customer_by_email(&address).await.expect("look-up") {
-            known.insert(address.as_str().to_owned(), number);
-        }
+        let number = erp
+            .find_customer_by_email(&address)
+            .await
+            .expect("look-up")
+            .unwrap_or_else(|| "2000".into());
+        known.insert(address.as_str().to_owned(), number);
     }
     if let Some(fault) = fault {
         control(
@@ -1440,54 +1436,36 @@ async fn direct_sage_rate(n: u64, fault: Option<Value>, template: &OrderTemplate
         reference_prefix: Some("WC-".into()),
         ..MappingRules::default()
     };
-    let orders: Arc<Vec<Order>> = Arc::new(
+    // Each order with its customer's number.
+    let orders: Arc<Vec<(Order, String)>> = Arc::new(
         (0..n)
             .map(|i| {
                 let email = &emails[(i as usize) % emails.len()];
-                parse_order(template.body(first + i, email).as_bytes()).expect("order decodes")
+                let order =
+                    parse_order(template.body(first + i, email).as_bytes()).expect("order decodes");
+                let address = order.customer.email.as_ref().expect("an e-mail");
+                let customer = known[address.as_str()].clone();
+                (order, customer)
             })
             .collect(),
     );
     let next = Arc::new(AtomicU64::new(0));
-    let known = Arc::new(std::sync::Mutex::new(known));
     let start = Instant::now();
     let tasks: Vec<_> = (0..ORDER_CONCURRENCY)
         .map(|_| {
-            let (erp, orders, next, rules, known) = (
-                erp.clone(),
-                orders.clone(),
-                next.clone(),
-                rules.clone(),
-                known.clone(),
-            );
+            let (erp, orders, next, rules) =
+                (erp.clone(), orders.clone(), next.clone(), rules.clone());
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(order) = orders.get(i as usize) else {
+                    let Some((order, customer)) = orders.get(i as usize) else {
                         break;
                     };
-                    let email = order.customer.email.as_ref().expect("an e-mail");
-                    // A call the overloaded sandbox drops is tried again
-                    // from the look-up, as the worker would.
+                    // A call the overloaded sandbox drops is tried again.
                     for attempt in 1.. {
                         let outcome = async {
-                            let cached = known.lock().unwrap().get(email.as_str()).cloned();
-                            let customer = match cached {
-                                Some(number) => number,
-                                None => {
-                                    let number = erp
-                                        .find_customer_by_email(email)
-                                        .await?
-                                        .unwrap_or_else(|| "2000".into());
-                                    known
-                                        .lock()
-                                        .unwrap()
-                                        .insert(email.as_str().to_owned(), number.clone());
-                                    number
-                                }
-                            };
                             let erp_order =
-                                mlc_domain::mapping::map_order(order, &customer, &rules, |sku| {
+                                mlc_domain::mapping::map_order(order, customer, &rules, |sku| {
                                     Some(sku.as_str().to_string())
                                 })
                                 .expect("order maps");
