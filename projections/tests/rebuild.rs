@@ -206,8 +206,8 @@ fn new_event(
         sequence,
         event_type: event.event_type(),
         event_version: event.event_version(),
-        payload: serde_json::to_value(event).unwrap(),
-        metadata,
+        payload: serde_json::to_value(event).unwrap().into(),
+        metadata: metadata.into(),
     }
 }
 

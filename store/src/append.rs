@@ -80,19 +80,21 @@ async fn append_postgres(
     pool: &sqlx::PgPool,
     events: &[NewEvent],
 ) -> Result<Vec<i64>, sqlx::Error> {
+    // Payloads go as text and are stored as `json` (ADR 008): PostgreSQL
+    // checks them without building jsonb.
     if let [event] = events {
         // One statement in autocommit: one round trip, atomic on its own.
         return sqlx::query_scalar(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING global_position",
+             VALUES ($1, $2, $3, $4, $5, $6::json, $7::json) RETURNING global_position",
         )
         .bind(&event.aggregate_type)
         .bind(&event.aggregate_id)
         .bind(event.sequence)
         .bind(&event.event_type)
         .bind(&event.event_version)
-        .bind(&event.payload)
-        .bind(&event.metadata)
+        .bind(event.payload.as_str())
+        .bind(event.metadata.as_str())
         .fetch_all(pool)
         .await;
     }
@@ -102,12 +104,12 @@ async fn append_postgres(
     let sequences: Vec<i64> = events.iter().map(|e| e.sequence).collect();
     let event_types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     let versions: Vec<&str> = events.iter().map(|e| e.event_version.as_str()).collect();
-    let payloads: Vec<String> = events.iter().map(|e| e.payload.to_string()).collect();
-    let metadata: Vec<String> = events.iter().map(|e| e.metadata.to_string()).collect();
+    let payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
+    let metadata: Vec<&str> = events.iter().map(|e| e.metadata.as_str()).collect();
     // One statement, so one transaction, whatever the number of events.
     sqlx::query_scalar(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         SELECT t, i, s, et, ev, p::jsonb, m::jsonb
+         SELECT t, i, s, et, ev, p::json, m::json
            FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[])
              AS u(t, i, s, et, ev, p, m)
          RETURNING global_position",
@@ -140,8 +142,8 @@ async fn append_sqlite(
         .bind(event.sequence)
         .bind(&event.event_type)
         .bind(&event.event_version)
-        .bind(event.payload.to_string())
-        .bind(event.metadata.to_string())
+        .bind(event.payload.as_str())
+        .bind(event.metadata.as_str())
         .fetch_all(pool)
         .await;
     }
@@ -163,8 +165,8 @@ async fn append_sqlite(
                 .push_bind(e.sequence)
                 .push_bind(&e.event_type)
                 .push_bind(&e.event_version)
-                .push_bind(e.payload.to_string())
-                .push_bind(e.metadata.to_string())
+                .push_bind(e.payload.as_str())
+                .push_bind(e.metadata.as_str())
                 .push_bind(next);
         });
         insert.build().execute(&mut *tx).await?;

@@ -25,7 +25,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Backend, EventStore, NewEvent, StoreError, StoredEvent};
+use crate::{Backend, EventStore, JsonText, NewEvent, StoreError, StoredEvent};
 
 /// Attempts per command when the batch fell back to one by one and another
 /// writer keeps winning the race for the same aggregate.
@@ -72,7 +72,7 @@ pub struct Executed {
     /// The payloads of those events, in order: a caller holding the
     /// aggregate at `version - payloads.len()` applies them to be at
     /// `version` without loading it again.
-    pub payloads: Vec<Value>,
+    pub payloads: Vec<JsonText>,
 }
 
 impl Executed {
@@ -136,7 +136,7 @@ type Reply<A> = oneshot::Sender<Result<Executed, CommandError<<A as Aggregate>::
 struct Job<A: Aggregate> {
     aggregate_id: String,
     command: A::Command,
-    metadata: Value,
+    metadata: JsonText,
     reply: Reply<A>,
 }
 
@@ -245,7 +245,7 @@ where
         let job = Job {
             aggregate_id: aggregate_id.to_string(),
             command,
-            metadata: string_metadata(metadata),
+            metadata: string_metadata(metadata).into(),
             reply,
         };
         let writer = &self.writers[partition(aggregate_id, self.writers.len())];
@@ -532,9 +532,10 @@ where
                             return Err(BatchFailure::Conflict);
                         }
                         for pending in &state.pending {
-                            let event: A::Event =
-                                serde_json::from_value(pending.payload.clone())
-                                    .map_err(|e| BatchFailure::Store(Arc::new(e.into())))?;
+                            let event: A::Event = pending
+                                .payload
+                                .parse()
+                                .map_err(|e| BatchFailure::Store(Arc::new(e.into())))?;
                             aggregate.apply(event);
                         }
                         state.aggregate = aggregate;
@@ -559,7 +560,8 @@ where
             Err(e) => return Err(BatchFailure::Store(Arc::new(e))),
         };
         // Each job's payloads are taken once: the jobs' ranges are disjoint.
-        let mut payloads: Vec<Value> = all.into_iter().map(|e| e.payload).collect();
+        let mut payloads: Vec<Option<JsonText>> =
+            all.into_iter().map(|e| Some(e.payload)).collect();
         let results = jobs
             .iter()
             .zip(decided)
@@ -576,7 +578,7 @@ where
                     positions: positions[base + start..base + end].to_vec(),
                     payloads: payloads[base + start..base + end]
                         .iter_mut()
-                        .map(std::mem::take)
+                        .filter_map(Option::take)
                         .collect(),
                 })
             })
@@ -661,7 +663,7 @@ fn new_event<A: Aggregate>(
     aggregate_id: &str,
     sequence: u64,
     event: &A::Event,
-    metadata: &Value,
+    metadata: &JsonText,
 ) -> Result<NewEvent, StoreError> {
     Ok(NewEvent {
         aggregate_type: A::TYPE.to_string(),
@@ -669,7 +671,7 @@ fn new_event<A: Aggregate>(
         sequence: sequence as i64,
         event_type: event.event_type(),
         event_version: event.event_version(),
-        payload: serde_json::to_value(event)?,
+        payload: JsonText::of(event)?,
         metadata: metadata.clone(),
     })
 }

@@ -1,7 +1,52 @@
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
+
+/// JSON text, checked when made: an event's payload or metadata as it is
+/// written. Events are serialized once, straight from the typed event, and
+/// handed to the database as text (building a `serde_json::Value` first,
+/// then printing and dropping it, cost more than the database's insert).
+#[derive(Debug, Clone)]
+pub struct JsonText(Box<RawValue>);
+
+impl JsonText {
+    /// `value` as JSON text.
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> Result<JsonText, serde_json::Error> {
+        serde_json::value::to_raw_value(value).map(JsonText)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The text parsed into `T`.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+}
+
+impl From<Value> for JsonText {
+    fn from(value: Value) -> JsonText {
+        JsonText::of(&value).expect("a serde_json::Value always serializes")
+    }
+}
+
+impl PartialEq for JsonText {
+    fn eq(&self, other: &JsonText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for JsonText {}
+
+impl std::fmt::Display for JsonText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Where an event stands in the global order: the writing transaction's id
 /// (PostgreSQL; always 0 on SQLite) and the global position. Events are
@@ -43,9 +88,9 @@ pub struct NewEvent {
     /// The event's schema version.
     pub event_version: String,
     /// The event itself.
-    pub payload: Value,
+    pub payload: JsonText,
     /// Context: trace id, cause, actor.
-    pub metadata: Value,
+    pub metadata: JsonText,
 }
 
 impl NewEvent {
@@ -63,8 +108,8 @@ impl NewEvent {
             sequence,
             event_type: event_type.into(),
             event_version: "1.0".into(),
-            payload,
-            metadata: Value::Object(Default::default()),
+            payload: payload.into(),
+            metadata: Value::Object(Default::default()).into(),
         }
     }
 }

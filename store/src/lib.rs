@@ -26,7 +26,7 @@ mod wake;
 pub use command_bus::{CommandBus, CommandBusOptions, CommandBusStats, CommandError, Executed};
 pub use database::{sqlite_url_in, Backend, EventStore, StoreOptions};
 pub use error::StoreError;
-pub use event::{NewEvent, Position, StoredEvent};
+pub use event::{JsonText, NewEvent, Position, StoredEvent};
 pub use read::EventFilter;
 pub use repository::{AnyEventRepository, StoreCqrs};
 #[cfg(feature = "testing")]

@@ -44,7 +44,7 @@ async fn rebuild_prints_its_speed(backend: &str) {
     for n in 0..1000 {
         let id = format!("shop-eu/order/{n}");
         events.push(NewEvent {
-            metadata: json!({"actor": "order-worker", "password": "never-shown"}),
+            metadata: json!({"actor": "order-worker", "password": "never-shown"}).into(),
             ..NewEvent::new(
                 "order_document",
                 &id,

@@ -943,11 +943,10 @@ impl Driver {
                 return self.load(id).await;
             }
             for payload in step.payloads {
-                let event: OrderEvent =
-                    serde_json::from_value(payload).map_err(|e| OrderWorkerError::Decode {
-                        id: id.to_owned(),
-                        detail: e.to_string(),
-                    })?;
+                let event: OrderEvent = payload.parse().map_err(|e| OrderWorkerError::Decode {
+                    id: id.to_owned(),
+                    detail: e.to_string(),
+                })?;
                 document.apply(event);
             }
         }

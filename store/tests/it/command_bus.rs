@@ -197,11 +197,7 @@ async fn commands_on_one_aggregate_apply_in_order(backend: &str) {
         assert_eq!(done.version, n);
         assert_eq!(done.events(), 1);
         // Each caller gets its own command's events, to apply to its copy.
-        let events: Vec<CounterEvent> = done
-            .payloads
-            .iter()
-            .map(|p| serde_json::from_value(p.clone()).unwrap())
-            .collect();
+        let events: Vec<CounterEvent> = done.payloads.iter().map(|p| p.parse().unwrap()).collect();
         assert_eq!(events, [CounterEvent::Stepped { n }]);
     }
     assert!(bus.stats().batches < 50, "{:?}", bus.stats());
@@ -425,7 +421,7 @@ async fn a_conflict_with_cqrs_es_is_resolved(backend: &str) {
     // Decided again one by one: the payloads are still the command's own.
     assert_eq!(
         results[0].as_ref().unwrap().payloads,
-        [serde_json::to_value(CounterEvent::Added { amount: 7 }).unwrap()]
+        [mlc_store::JsonText::of(&CounterEvent::Added { amount: 7 }).unwrap()]
     );
     assert_eq!(results[1].as_ref().unwrap().version, 1);
     assert!(matches!(results[2], Err(CommandError::Refused(_))));
