@@ -96,6 +96,12 @@ impl EventStore {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(Duration::from_secs(30))
+                // sqlx pings a connection on every acquire: a round trip
+                // before each statement. A connection that died fails its
+                // statement instead, a transient error every caller retries
+                // (the pool then replaces it); idle ones are closed first.
+                .test_before_acquire(false)
+                .idle_timeout(Duration::from_secs(60))
                 .connect_with(connect.clone())
                 .await?;
             (Pool::Postgres(pool), Some(reader_pool(connect, &options)))
@@ -198,6 +204,8 @@ fn reader_pool(connect: PgConnectOptions, options: &StoreOptions) -> PgPool {
         .max_connections(options.max_connections.clamp(1, 4))
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
+        .idle_timeout(Duration::from_secs(60))
         .after_connect(|conn, _| {
             Box::pin(async move {
                 use sqlx::Executor;
@@ -248,6 +256,9 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool, St
         .foreign_keys(true);
     Ok(SqlitePoolOptions::new()
         .max_connections(options.max_connections)
+        // A connection to a local file does not go away; the ping would be
+        // a trip through its worker thread before every statement.
+        .test_before_acquire(false)
         .connect_with(connect)
         .await?)
 }
