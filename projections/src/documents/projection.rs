@@ -63,6 +63,45 @@ impl Handler for DocumentsProjection {
     }
 }
 
+/// Rows per `INSERT`: 16 parameters a row stays under SQLite's limit of
+/// 32,766 and PostgreSQL's of 65,535.
+const ROWS_PER_UPSERT: usize = 500;
+
+/// Columns of a row, in the order [`write_batch`] binds them.
+const COLUMNS: usize = 16;
+
+/// `INSERT ... ON CONFLICT` of `rows` rows: a row is only replaced by a
+/// higher version (the ids of one statement are distinct: PostgreSQL cannot
+/// update a row twice in one statement).
+fn upsert_sql(rows: usize) -> String {
+    use std::fmt::Write;
+    let mut sql = String::from(
+        "INSERT INTO documents (id, instance, kind, status, channel_number, erp_number, \
+         customer, erp_customer, attempts, last_reason, not_before, version, received_at, \
+         updated_at, refunds_pending, state) VALUES ",
+    );
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 1..=COLUMNS {
+            let sep = if column == 1 { "" } else { ", " };
+            let _ = write!(sql, "{sep}${}", row * COLUMNS + column);
+        }
+        sql.push(')');
+    }
+    sql.push_str(
+        " ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, kind = excluded.kind, \
+         status = excluded.status, channel_number = excluded.channel_number, \
+         erp_number = excluded.erp_number, customer = excluded.customer, \
+         erp_customer = excluded.erp_customer, attempts = excluded.attempts, \
+         last_reason = excluded.last_reason, not_before = excluded.not_before, \
+         version = excluded.version, received_at = excluded.received_at, \
+         updated_at = excluded.updated_at, refunds_pending = excluded.refunds_pending, \
+         state = excluded.state \
+         WHERE documents.version < excluded.version",
+    );
+    sql
+}
+
 struct Entry {
     kind: &'static str,
     instance: String,
@@ -93,19 +132,6 @@ async fn write_batch(view: &DocumentsView, events: &[StoredEvent]) -> Result<(),
     if rows.is_empty() {
         return Ok(());
     }
-    const UPSERT: &str = "INSERT INTO documents (id, instance, kind, status, channel_number, \
-         erp_number, customer, erp_customer, attempts, last_reason, not_before, version, \
-         received_at, updated_at, refunds_pending, state) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-         ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, kind = excluded.kind, \
-         status = excluded.status, channel_number = excluded.channel_number, \
-         erp_number = excluded.erp_number, customer = excluded.customer, \
-         erp_customer = excluded.erp_customer, attempts = excluded.attempts, \
-         last_reason = excluded.last_reason, not_before = excluded.not_before, \
-         version = excluded.version, received_at = excluded.received_at, \
-         updated_at = excluded.updated_at, refunds_pending = excluded.refunds_pending, \
-         state = excluded.state \
-         WHERE documents.version < excluded.version";
     let mut prepared = Vec::with_capacity(rows.len());
     for (id, entry, values) in rows {
         let state = serde_json::to_string(&entry.state).map_err(|e| ProjectionError::Corrupt {
@@ -116,26 +142,30 @@ async fn write_batch(view: &DocumentsView, events: &[StoredEvent]) -> Result<(),
     }
     on_pool!(view.store(), pool => {
         let mut tx = pool.begin().await?;
-        for (id, entry, v, state) in &prepared {
-            sqlx::query(UPSERT)
-                .bind(id)
-                .bind(&entry.instance)
-                .bind(entry.kind)
-                .bind(&v.status)
-                .bind(&v.channel_number)
-                .bind(&v.erp_number)
-                .bind(&v.customer)
-                .bind(&v.erp_customer)
-                .bind(v.attempts)
-                .bind(&v.last_reason)
-                .bind(v.not_before.map(|t| t.timestamp_millis()))
-                .bind(i64::try_from(entry.state.version()).unwrap_or(i64::MAX))
-                .bind(v.received_at.map(|t| t.timestamp_millis()))
-                .bind(entry.updated_at.timestamp_millis())
-                .bind(v.refunds_pending)
-                .bind(state)
-                .execute(&mut *tx)
-                .await?;
+        // Many rows a statement: one round trip for a batch's documents.
+        for chunk in prepared.chunks(ROWS_PER_UPSERT) {
+            let sql = upsert_sql(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for (id, entry, v, state) in chunk {
+                query = query
+                    .bind(id)
+                    .bind(&entry.instance)
+                    .bind(entry.kind)
+                    .bind(&v.status)
+                    .bind(&v.channel_number)
+                    .bind(&v.erp_number)
+                    .bind(&v.customer)
+                    .bind(&v.erp_customer)
+                    .bind(v.attempts)
+                    .bind(&v.last_reason)
+                    .bind(v.not_before.map(|t| t.timestamp_millis()))
+                    .bind(i64::try_from(entry.state.version()).unwrap_or(i64::MAX))
+                    .bind(v.received_at.map(|t| t.timestamp_millis()))
+                    .bind(entry.updated_at.timestamp_millis())
+                    .bind(v.refunds_pending)
+                    .bind(state);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
     });
