@@ -950,8 +950,13 @@ impl IntakeServer {
     async fn start(backend: &str) -> IntakeServer {
         let db = TestDatabase::of(backend).await;
         let store = db.store().await;
-        let intake =
-            WebhookIntake::start(&store, registry(), CommandBusOptions::default()).unwrap();
+        let options = CommandBusOptions {
+            writers: std::env::var("MLC_BENCH_WRITERS")
+                .ok()
+                .and_then(|w| w.parse().ok()),
+            ..CommandBusOptions::default()
+        };
+        let intake = WebhookIntake::start(&store, registry(), options).unwrap();
         let gateway = Gateway::bind(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             GatewayState {
@@ -1686,7 +1691,7 @@ fn stage_costs(template: &OrderTemplate, iterations: u64) -> Vec<(&'static str, 
     let order = parse_order(body.as_bytes()).unwrap();
     let start = Instant::now();
     for _ in 0..iterations {
-        std::hint::black_box(serde_json::to_value(std::hint::black_box(&order)).unwrap());
+        std::hint::black_box(mlc_store::JsonText::of(std::hint::black_box(&order)).unwrap());
     }
     let encode = per(start);
 
