@@ -169,7 +169,8 @@ async fn append_sqlite(
                 .push_bind(e.metadata.as_str())
                 .push_bind(next);
         });
-        insert.build().execute(&mut *tx).await?;
+        // Not kept prepared: one large statement per row count otherwise.
+        insert.build().persistent(false).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok((last + 1..=next).collect())

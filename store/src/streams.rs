@@ -91,7 +91,8 @@ impl EventStore {
                     )
                     .push_bind(aggregate_type)
                     .push(" AND e.sequence > w.after ORDER BY e.aggregate_id, e.sequence");
-                    let rows = q.build().fetch_all(pool).await?;
+                    // Its text differs with the number of ids: not kept prepared.
+                    let rows = q.build().persistent(false).fetch_all(pool).await?;
                     for row in rows {
                         let recorded_at: DateTime<Utc> = row.try_get(1)?;
                         events.push(StoredEvent {

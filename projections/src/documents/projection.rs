@@ -145,7 +145,9 @@ async fn write_batch(view: &DocumentsView, events: &[StoredEvent]) -> Result<(),
         // Many rows a statement: one round trip for a batch's documents.
         for chunk in prepared.chunks(ROWS_PER_UPSERT) {
             let sql = upsert_sql(chunk.len());
-            let mut query = sqlx::query(&sql);
+            // Not kept prepared: its text differs with every row count, and
+            // each connection would hold a large statement per count.
+            let mut query = sqlx::query(&sql).persistent(false);
             for (id, entry, v, state) in chunk {
                 query = query
                     .bind(id)
@@ -185,7 +187,7 @@ async fn load(
             placeholders.join(", ")
         );
         let rows: Vec<(String, String, String, i64)> = on_pool!(view.store(), pool => {
-            let mut query = sqlx::query_as(&select);
+            let mut query = sqlx::query_as(&select).persistent(false);
             for id in chunk {
                 query = query.bind(*id);
             }
