@@ -96,12 +96,8 @@ impl EventStore {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(Duration::from_secs(30))
-                // sqlx pings a connection on every acquire: a round trip
-                // before each statement. A connection that died fails its
-                // statement instead, a transient error every caller retries
-                // (the pool then replaces it); idle ones are closed first.
                 .test_before_acquire(false)
-                .idle_timeout(Duration::from_secs(60))
+                .before_acquire(ping_if_idle)
                 .connect_with(connect.clone())
                 .await?;
             (Pool::Postgres(pool), Some(reader_pool(connect, &options)))
@@ -195,6 +191,29 @@ impl EventStore {
     }
 }
 
+/// Idle for longer than this, a PostgreSQL connection is pinged before use:
+/// under load connections come back within milliseconds and are never
+/// pinged; after any outage longer than this, every old connection is.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// Whether a pooled connection may be used: sqlx's default pings every
+/// connection on every acquire, a round trip before each statement. A
+/// connection in steady use has just proven itself; one idle for a while
+/// (through a server restart, a network change) is pinged first, and a
+/// failed ping makes the pool open another.
+fn ping_if_idle(
+    conn: &mut sqlx::PgConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures::future::BoxFuture<'_, Result<bool, sqlx::Error>> {
+    Box::pin(async move {
+        if meta.idle_for >= PING_AFTER_IDLE {
+            use sqlx::Connection;
+            conn.ping().await?;
+        }
+        Ok(true)
+    })
+}
+
 /// Connections for subscribers' ordered reads. Their planner may not sort
 /// or bitmap-scan: without fresh statistics (a table just loaded in bulk)
 /// PostgreSQL otherwise fetches and sorts every row after a checkpoint to
@@ -205,7 +224,7 @@ fn reader_pool(connect: PgConnectOptions, options: &StoreOptions) -> PgPool {
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(30))
         .test_before_acquire(false)
-        .idle_timeout(Duration::from_secs(60))
+        .before_acquire(ping_if_idle)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 use sqlx::Executor;

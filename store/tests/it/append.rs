@@ -166,3 +166,73 @@ async fn bad_urls_are_refused_with_the_reason() {
         .unwrap_err();
     assert!(err.to_string().contains("in-memory"), "{err}");
 }
+
+/// A server that ends the store's connections (a restart, an administrator)
+/// while they sit idle: the store pings a connection idle for a second or
+/// more before using it, so the next appends go through on new connections,
+/// and the error PostgreSQL sends when it ends a connection counts as
+/// transient.
+#[tokio::test]
+async fn connections_ended_by_the_server_are_replaced_before_use() {
+    use sqlx::Connection;
+    let db = TestDatabase::postgres().await;
+    let store = db.store().await;
+    store.append(&events("before", 3)).await.unwrap();
+    let database = store
+        .postgres_pool()
+        .unwrap()
+        .connect_options()
+        .get_database()
+        .map(str::to_owned);
+    let mut admin = sqlx::PgConnection::connect(&mlc_store::testing::admin_url())
+        .await
+        .unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+    )
+    .bind(database)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!ended.is_empty(), "the store had connections to end");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for round in 0..3 {
+        let positions = store
+            .append(&events(&format!("after{round}"), 2))
+            .await
+            .unwrap();
+        assert_eq!(positions.len(), 2);
+    }
+    assert_eq!(store.count().await.unwrap(), 3 + 2 * 3);
+}
+
+/// What PostgreSQL sends when it ends a connection is a transient error,
+/// not a refusal: callers try again.
+#[tokio::test]
+async fn a_connection_ended_by_the_server_is_a_transient_error() {
+    use sqlx::Connection;
+    let db = TestDatabase::postgres().await;
+    let store = db.store().await;
+    let pool = store.postgres_pool().unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let mut admin = sqlx::PgConnection::connect(&mlc_store::testing::admin_url())
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let error = sqlx::query("SELECT 1")
+        .execute(&mut *conn)
+        .await
+        .expect_err("the connection was ended");
+    assert!(
+        mlc_store::StoreError::from(error).is_transient(),
+        "an ended connection is transient"
+    );
+}
