@@ -19,6 +19,7 @@ use mlc_projections::DocumentRow;
 use mlc_store::{CommandBus, EventStore, Executed};
 use serde_json::{json, Map, Value};
 
+use super::loads::StreamLoader;
 use super::worker::{OrderWorkerDeps, OrderWorkerError};
 use super::{telemetry, RetrySettings};
 use tracing::Instrument;
@@ -62,6 +63,8 @@ impl Call {
 
 pub(crate) struct Driver {
     store: EventStore,
+    /// The documents driven at once load together.
+    loader: StreamLoader,
     orders: CommandBus<OrderDocument>,
     customers: CommandBus<CustomerDocument>,
     erp: Arc<dyn Erp>,
@@ -85,6 +88,7 @@ impl Driver {
     pub(crate) fn new(deps: &OrderWorkerDeps, rules: Arc<RwLock<MappingRules>>) -> Self {
         Driver {
             store: deps.store.clone(),
+            loader: StreamLoader::start(deps.store.clone()),
             orders: deps.bus.clone(),
             customers: deps.customers.clone(),
             erp: Arc::new(ConcurrencyLimited::new(deps.erp.clone(), deps.concurrency)),
@@ -963,10 +967,18 @@ impl Driver {
         &self,
         id: &str,
     ) -> Result<(A, Option<opentelemetry::trace::SpanContext>), OrderWorkerError> {
-        let mut streams = self.store.load_streams(A::TYPE, &[id]).await?;
+        let stream = match self.loader.load(A::TYPE, id).await {
+            Some(stream) => stream,
+            None => self
+                .store
+                .load_streams(A::TYPE, &[id])
+                .await?
+                .remove(id)
+                .unwrap_or_default(),
+        };
         let mut aggregate = A::default();
         let mut trace = None;
-        for event in streams.remove(id).unwrap_or_default() {
+        for event in stream {
             if event.metadata.contains("trace_id") {
                 trace = telemetry::stored_span_context(&event.metadata).or(trace);
             }

@@ -22,6 +22,7 @@
 //! channel's refunds of an order revised after posting.
 
 mod drive;
+mod loads;
 mod refunds;
 mod retry;
 mod telemetry;
