@@ -28,6 +28,9 @@ pub(crate) struct Wake {
     listener: Mutex<Option<JoinHandle<()>>>,
     appended: Arc<Notify>,
     notifier: Mutex<Option<JoinHandle<()>>>,
+    /// This store's name in its NOTIFYs: its own come back to its listener
+    /// and are skipped (its appends woke its subscribers already).
+    origin: Arc<str>,
 }
 
 impl Wake {
@@ -41,6 +44,7 @@ impl Wake {
             listener: Mutex::new(None),
             appended: Arc::new(Notify::new()),
             notifier: Mutex::new(None),
+            origin: uuid::Uuid::new_v4().simple().to_string().into(),
         }
     }
 
@@ -53,6 +57,7 @@ impl Wake {
                 *notifier = Some(tokio::spawn(notify_others(
                     pool.clone(),
                     self.appended.clone(),
+                    self.origin.clone(),
                 )));
             }
             // Stores one permit: appends made while a NOTIFY is in flight
@@ -67,7 +72,11 @@ impl Wake {
         if let Some(pool) = &self.postgres {
             let mut listener = self.listener.lock().unwrap_or_else(|e| e.into_inner());
             if listener.is_none() {
-                *listener = Some(tokio::spawn(listen(pool.clone(), self.signal.clone())));
+                *listener = Some(tokio::spawn(listen(
+                    pool.clone(),
+                    self.signal.clone(),
+                    self.origin.clone(),
+                )));
             }
         }
         self.signal.subscribe()
@@ -88,11 +97,12 @@ impl Drop for Wake {
 /// most one every [`NOTIFY_INTERVAL`]: a notifying transaction takes an xid
 /// and flushes a commit record like an append does, so one per append would
 /// cost as much as the appends themselves.
-async fn notify_others(pool: PgPool, appended: Arc<Notify>) {
+async fn notify_others(pool: PgPool, appended: Arc<Notify>, origin: Arc<str>) {
     loop {
         appended.notified().await;
-        if let Err(error) = sqlx::query("SELECT pg_notify($1, '')")
+        if let Err(error) = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
+            .bind(&*origin)
             .execute(&pool)
             .await
         {
@@ -106,7 +116,7 @@ async fn notify_others(pool: PgPool, appended: Arc<Notify>) {
 /// The shortest time between two NOTIFYs of one process.
 const NOTIFY_INTERVAL: Duration = Duration::from_millis(5);
 
-async fn listen(pool: PgPool, signal: Arc<watch::Sender<u64>>) {
+async fn listen(pool: PgPool, signal: Arc<watch::Sender<u64>>, origin: Arc<str>) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let mut listener = match PgListener::connect_with(&pool).await {
@@ -128,6 +138,7 @@ async fn listen(pool: PgPool, signal: Arc<watch::Sender<u64>>) {
         signal.send_modify(|n| *n = n.wrapping_add(1));
         loop {
             match listener.try_recv().await {
+                Ok(Some(note)) if note.payload() == &*origin => {}
                 Ok(Some(_)) => signal.send_modify(|n| *n = n.wrapping_add(1)),
                 // The connection was lost; notifications in between are gone,
                 // so wake everyone once the new connection listens.
