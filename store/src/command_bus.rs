@@ -43,7 +43,11 @@ pub struct CommandBusOptions {
     pub queue_capacity: usize,
     /// Aggregates (state and version) each writer keeps in memory after
     /// writing them, to skip loading their history again; 0 disables it.
-    /// Always checked against the store: stale entries are brought up to date.
+    /// A command on a cached aggregate is decided without asking the store:
+    /// if another writer appended to it meanwhile, the append conflicts and
+    /// the batch is decided again one command at a time on loaded states; a
+    /// command refused or changing nothing on a cached state is decided
+    /// again on the state brought up to date from the store.
     pub cache_capacity: usize,
 }
 
@@ -96,6 +100,9 @@ pub struct CommandBusStats {
     pub batches: u64,
     /// Batches redone one command at a time after another writer got there first.
     pub conflicts: u64,
+    /// Batches decided again on states checked against the store, after a
+    /// command on a cached state was refused or changed nothing.
+    pub rechecks: u64,
 }
 
 #[derive(Default)]
@@ -103,6 +110,7 @@ struct Counters {
     commands: AtomicU64,
     batches: AtomicU64,
     conflicts: AtomicU64,
+    rechecks: AtomicU64,
 }
 
 /// Why a command sent through a [`CommandBus`] did not take effect.
@@ -228,6 +236,7 @@ where
             commands: self.counters.commands.load(Ordering::Relaxed),
             batches: self.counters.batches.load(Ordering::Relaxed),
             conflicts: self.counters.conflicts.load(Ordering::Relaxed),
+            rechecks: self.counters.rechecks.load(Ordering::Relaxed),
         }
     }
 
@@ -363,6 +372,10 @@ type Decided<E> = Result<(usize, usize), CommandError<E>>;
 /// How a batch failed as a whole.
 enum BatchFailure {
     Conflict,
+    /// A command on an aggregate taken from the cache without asking the
+    /// store was refused or changed nothing: decide the batch again on
+    /// states checked against the store (nothing was written).
+    Recheck,
     Store(Arc<StoreError>),
 }
 
@@ -405,7 +418,12 @@ where
         self.counters
             .commands
             .fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        match self.try_batch(&jobs).await {
+        let mut outcome = self.try_batch(&jobs, true).await;
+        if matches!(outcome, Err(BatchFailure::Recheck)) {
+            self.counters.rechecks.fetch_add(1, Ordering::Relaxed);
+            outcome = self.try_batch(&jobs, false).await;
+        }
+        match outcome {
             Ok(results) => {
                 for (job, result) in jobs.into_iter().zip(results) {
                     let _ = job.reply.send(result);
@@ -417,7 +435,7 @@ where
                     let _ = job.reply.send(Err(CommandError::Store(error.clone())));
                 }
             }
-            Err(BatchFailure::Conflict) => {
+            Err(BatchFailure::Conflict | BatchFailure::Recheck) => {
                 self.counters.conflicts.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(
                     aggregate_type = A::TYPE,
@@ -432,18 +450,33 @@ where
         }
     }
 
-    /// Loads (or takes from the cache and brings up to date) every aggregate
-    /// named in `ids`.
+    /// Loads every aggregate named in `ids`, or takes it from the cache:
+    /// as it is when `trust_cache` (the store is not asked; an entry that
+    /// is stale shows as a conflict when the batch appends, or as a
+    /// [`BatchFailure::Recheck`]), else brought up to date from the store.
+    /// Also returns the ids taken from the cache unchecked.
     async fn load(
         &mut self,
         ids: &[&str],
-    ) -> Result<HashMap<String, Result<Working<A>, Arc<StoreError>>>, StoreError> {
+        trust_cache: bool,
+    ) -> Result<
+        (
+            HashMap<String, Result<Working<A>, Arc<StoreError>>>,
+            Vec<String>,
+        ),
+        StoreError,
+    > {
         let mut cached: HashMap<String, (A, u64)> = HashMap::new();
         let mut wanted: Vec<(&str, i64)> = Vec::with_capacity(ids.len());
+        let mut unchecked = Vec::new();
         for id in ids {
             match self.cache.take(id) {
                 Some((aggregate, version)) => {
-                    wanted.push((id, version as i64));
+                    if trust_cache {
+                        unchecked.push(id.to_string());
+                    } else {
+                        wanted.push((id, version as i64));
+                    }
                     cached.insert(id.to_string(), (aggregate, version));
                 }
                 None => wanted.push((id, 0)),
@@ -465,18 +498,19 @@ where
                     .map_err(Arc::new),
             );
         }
-        Ok(working)
+        Ok((working, unchecked))
     }
 
     async fn try_batch(
         &mut self,
         jobs: &[Job<A>],
+        trust_cache: bool,
     ) -> Result<Vec<Result<Executed, CommandError<A::Error>>>, BatchFailure> {
         let mut ids: Vec<&str> = jobs.iter().map(|j| j.aggregate_id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
-        let mut working = self
-            .load(&ids)
+        let (mut working, unchecked) = self
+            .load(&ids, trust_cache)
             .await
             .map_err(|e| BatchFailure::Store(Arc::new(e)))?;
         // Per job: the range of its events in `pending` of its aggregate, or its error.
@@ -542,6 +576,20 @@ where
                     }
                     decided.push(Err(CommandError::Refused(refusal)));
                 }
+            }
+        }
+        // A stale cached state is caught by the append (its next sequence is
+        // taken) only if the command appends: a refusal or a no-op decided on
+        // an unchecked state is decided again on the store's.
+        if !unchecked.is_empty() {
+            let negative = jobs.iter().zip(&decided).any(|(job, decided)| {
+                !matches!(decided, Ok((start, end)) if end > start)
+                    && unchecked.contains(&job.aggregate_id)
+            });
+            if negative {
+                // The states taken from the cache are dropped: the recheck
+                // loads them whole.
+                return Err(BatchFailure::Recheck);
             }
         }
         // Every event of the batch, aggregate by aggregate, in one transaction.
