@@ -142,12 +142,19 @@ async fn write_batch(view: &DocumentsView, events: &[StoredEvent]) -> Result<(),
     }
     on_pool!(view.store(), pool => {
         let mut tx = pool.begin().await?;
-        // Many rows a statement: one round trip for a batch's documents.
-        for chunk in prepared.chunks(ROWS_PER_UPSERT) {
-            let sql = upsert_sql(chunk.len());
-            // Not kept prepared: its text differs with every row count, and
-            // each connection would hold a large statement per count.
-            let mut query = sqlx::query(&sql).persistent(false);
+        // PostgreSQL: many rows a statement, one round trip for a batch's
+        // documents (not kept prepared: its text differs with every row
+        // count). SQLite has no round trips to save: one prepared statement
+        // a row measured faster there (the order flow at 50 ms of ERP
+        // latency: 300/s against 273-288/s).
+        let rows_per_statement = match view.store().backend() {
+            mlc_store::Backend::Postgres => ROWS_PER_UPSERT,
+            mlc_store::Backend::Sqlite => 1,
+        };
+        let single = upsert_sql(1);
+        for chunk in prepared.chunks(rows_per_statement) {
+            let sql = if chunk.len() == 1 { single.clone() } else { upsert_sql(chunk.len()) };
+            let mut query = sqlx::query(&sql).persistent(chunk.len() == 1);
             for (id, entry, v, state) in chunk {
                 query = query
                     .bind(id)
