@@ -435,6 +435,8 @@ where
                     let _ = job.reply.send(Err(CommandError::Store(error.clone())));
                 }
             }
+            // A recheck decides on checked states: it asks for no recheck
+            // of its own, and is matched here only to be exhaustive.
             Err(BatchFailure::Conflict | BatchFailure::Recheck) => {
                 self.counters.conflicts.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(

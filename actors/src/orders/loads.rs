@@ -58,10 +58,21 @@ async fn run(store: EventStore, mut rx: mpsc::Receiver<(&'static str, String, Re
             ids.sort_unstable();
             ids.dedup();
             match store.load_streams(aggregate_type, &ids).await {
-                Ok(streams) => {
+                Ok(mut streams) => {
+                    // A stream asked for twice is copied for all but its last asker.
+                    let mut askers: HashMap<String, usize> = HashMap::new();
+                    for (id, _) in &loads {
+                        *askers.entry(id.clone()).or_default() += 1;
+                    }
                     for (id, reply) in loads {
-                        let stream = streams.get(&id).cloned().unwrap_or_default();
-                        let _ = reply.send(Some(stream));
+                        let left = askers.get_mut(&id).expect("counted above");
+                        *left -= 1;
+                        let stream = if *left == 0 {
+                            streams.remove(&id)
+                        } else {
+                            streams.get(&id).cloned()
+                        };
+                        let _ = reply.send(Some(stream.unwrap_or_default()));
                     }
                 }
                 Err(error) => {

@@ -153,8 +153,14 @@ async fn write_batch(view: &DocumentsView, events: &[StoredEvent]) -> Result<(),
         };
         let single = upsert_sql(1);
         for chunk in prepared.chunks(rows_per_statement) {
-            let sql = if chunk.len() == 1 { single.clone() } else { upsert_sql(chunk.len()) };
-            let mut query = sqlx::query(&sql).persistent(chunk.len() == 1);
+            let many;
+            let sql = if chunk.len() == 1 {
+                single.as_str()
+            } else {
+                many = upsert_sql(chunk.len());
+                many.as_str()
+            };
+            let mut query = sqlx::query(sql).persistent(chunk.len() == 1);
             for (id, entry, v, state) in chunk {
                 query = query
                     .bind(id)
