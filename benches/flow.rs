@@ -152,8 +152,10 @@ async fn run() {
     }
     // A database on this machine is reached without TLS, as a deployment
     // next to its database would (sqlx's default, `prefer`, encrypts
-    // loopback traffic); a URL that names an sslmode keeps it.
-    if let Ok(url) = std::env::var("MLC_TEST_DATABASE_URL") {
+    // loopback traffic); a URL that names an sslmode keeps it. The same for
+    // the default URL, when no variable names one.
+    {
+        let url = mlc_store::testing::admin_url();
         if !url.contains("sslmode=") {
             let joined = if url.contains('?') { '&' } else { '?' };
             std::env::set_var(
@@ -1312,7 +1314,7 @@ async fn order_flow(
     // returning customers, and the ERP calls counted are theirs.
     let warm_up = emails.len() as u64;
     let warm = closed_loop_with(addr, prepare(template, warm_up, &emails), CONNECTIONS).await;
-    wait_posted(&documents, warm.ok).await;
+    wait_posted(&documents, &counting, warm.ok).await;
     counting.reset();
     let posted_before = count_events(&store, "PostedToErp").await;
     if let Some(fault) = fault {
@@ -1329,7 +1331,7 @@ async fn order_flow(
     let start = Instant::now();
     let intake_outcome = closed_loop_with(addr, requests, CONNECTIONS).await;
     let intake_elapsed = start.elapsed();
-    let (posted, statuses) = wait_posted(&documents, warm.ok + intake_outcome.ok).await;
+    let (posted, statuses) = wait_posted(&documents, &counting, warm.ok + intake_outcome.ok).await;
     let elapsed = start.elapsed();
     let posted_events = count_events(&store, "PostedToErp").await - posted_before;
     if posted_events + warm.ok != posted {
@@ -1381,8 +1383,22 @@ async fn order_flow(
 }
 
 /// Waits until `target` order documents are posted, or nothing moved for
-/// 30 s: the documents posted and the counts by status.
-async fn wait_posted(documents: &DocumentsView, target: u64) -> (u64, String) {
+/// 30 s: the documents posted and the counts by status. The read model is
+/// only asked once the ERP acknowledged `target` orders (or stopped
+/// acknowledging for a second): its count query reads every document, and
+/// asked every few milliseconds it took a share of the database the flow
+/// measured needs.
+async fn wait_posted(documents: &DocumentsView, erp: &CountingErp, target: u64) -> (u64, String) {
+    let mut acks = erp.orders_acknowledged();
+    let mut last_ack = Instant::now();
+    while acks < target && last_ack.elapsed() < Duration::from_secs(1) {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let now = erp.orders_acknowledged();
+        if now != acks {
+            acks = now;
+            last_ack = Instant::now();
+        }
+    }
     let mut posted = 0;
     let mut last_change = Instant::now();
     loop {
@@ -1395,7 +1411,8 @@ async fn wait_posted(documents: &DocumentsView, target: u64) -> (u64, String) {
         if posted >= target || last_change.elapsed() > Duration::from_secs(30) {
             return (posted, format!("{counts:?}"));
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let pause = if acks >= target { 2 } else { 20 };
+        tokio::time::sleep(Duration::from_millis(pause)).await;
     }
 }
 
@@ -1547,6 +1564,8 @@ fn sage300_connector(sandbox: &SandboxProcess) -> Arc<dyn Erp> {
 struct CountingErp {
     inner: Arc<dyn Erp>,
     calls: std::sync::Mutex<std::collections::BTreeMap<&'static str, (u64, Duration)>>,
+    /// Orders the ERP acknowledged since the start (not reset).
+    acknowledged: std::sync::atomic::AtomicU64,
 }
 
 impl CountingErp {
@@ -1554,7 +1573,13 @@ impl CountingErp {
         CountingErp {
             inner,
             calls: Default::default(),
+            acknowledged: Default::default(),
         }
+    }
+
+    /// Orders posted with success since the start.
+    fn orders_acknowledged(&self) -> u64 {
+        self.acknowledged.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn timed<T>(&self, name: &'static str, call: impl std::future::Future<Output = T>) -> T {
@@ -1633,7 +1658,12 @@ impl Erp for CountingErp {
         self.inner.prepare_order(order)
     }
     async fn post_order(&self, order: &ErpOrder) -> Result<String, ConnectorError> {
-        self.timed("post_order", self.inner.post_order(order)).await
+        let result = self.timed("post_order", self.inner.post_order(order)).await;
+        if result.is_ok() {
+            self.acknowledged
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        result
     }
     async fn find_credit_note(&self, reference: &str) -> Result<Option<String>, ConnectorError> {
         self.timed("find_credit_note", self.inner.find_credit_note(reference))

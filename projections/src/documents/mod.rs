@@ -155,16 +155,26 @@ const COLUMNS: &str = "id, instance, kind, status, channel_number, erp_number, c
      erp_customer, attempts, last_reason, not_before, version, received_at, updated_at, \
      refunds_pending";
 
-/// Documents that are due: the order worker's queue. Parameter `$1` is now
-/// (epoch ms); `$2` the instance or NULL; `$3` the limit.
-const DUE: &str = "(
-       (kind = 'order' AND (
-            status IN ('received', 'customer_resolved', 'failed')
-         OR (status = 'retry_scheduled' AND not_before <= $1)
-         OR (status = 'posted' AND refunds_pending > 0 AND (not_before IS NULL OR not_before <= $1))))
-    OR (kind = 'customer' AND (
-            status = 'pending'
-         OR (status = 'retry_scheduled' AND not_before <= $1))))";
+/// Documents that are due: the order worker's queue, read through the
+/// partial index `documents_due_at`, which holds only the rows with work
+/// (the projection sets `due_at`; see `row.rs`), so a look costs the work
+/// waiting, not the history. Parameter `$1` is now (epoch ms); `$2` the
+/// limit; `$3` the instance, when the queue is one instance's.
+const DUE: &str = "due_at IS NOT NULL AND due_at <= $1";
+
+/// The due-work query, of one instance or of all. One text per case, each
+/// with a plan of its own: an instance's queue is one range of the index,
+/// in the order it is taken.
+fn due_sql(of_one_instance: bool) -> String {
+    if of_one_instance {
+        format!(
+            "SELECT {COLUMNS} FROM documents WHERE instance = $3 AND {DUE} \
+             ORDER BY instance, updated_at, id LIMIT $2"
+        )
+    } else {
+        format!("SELECT {COLUMNS} FROM documents WHERE {DUE} ORDER BY updated_at, id LIMIT $2")
+    }
+}
 
 fn time(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
@@ -309,17 +319,15 @@ impl DocumentsView {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DocumentRow>, ProjectionError> {
-        let select = format!(
-            "SELECT {COLUMNS} FROM documents WHERE ($2 IS NULL OR instance = $2) AND {DUE} \
-             ORDER BY updated_at, id LIMIT $3"
-        );
+        let select = due_sql(instance.is_some());
         let rows: Vec<RawRow> = on_pool!(self.store, pool => {
-            sqlx::query_as(&select)
+            let mut query = sqlx::query_as(&select)
                 .bind(now.timestamp_millis())
-                .bind(instance)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
+                .bind(i64::from(limit));
+            if let Some(instance) = instance {
+                query = query.bind(instance);
+            }
+            query.fetch_all(pool).await?
         });
         Ok(rows.into_iter().map(DocumentRow::from).collect())
     }
@@ -355,5 +363,74 @@ impl DocumentsView {
             .into_iter()
             .map(|c| (format!("{}/{}", c.kind, c.status), c.count))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlc_store::testing::TestDatabase;
+
+    /// How the database would run an instance's due-work query.
+    async fn plan_of_due_work(backend: &str) -> String {
+        let db = TestDatabase::of(backend).await;
+        let store = db.store().await;
+        let sql = due_sql(true);
+        let plan = match (store.sqlite_pool(), store.postgres_pool()) {
+            (Some(pool), _) => {
+                let rows: Vec<(i64, i64, i64, String)> =
+                    sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                        .bind(0_i64)
+                        .bind(200_i64)
+                        .bind("shop")
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
+                rows.into_iter().map(|r| r.3).collect::<Vec<_>>()
+            }
+            (None, Some(pool)) => {
+                let mut conn = pool.acquire().await.unwrap();
+                // An empty table is read whole whatever its indexes: ask
+                // for the plan a table of many documents gets.
+                sqlx::query("SET enable_seqscan = off")
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+                let sql = sql
+                    .replace("$1", "0")
+                    .replace("$2", "200")
+                    .replace("$3", "'shop'");
+                let rows: Vec<(String,)> = sqlx::query_as(&format!("EXPLAIN {sql}"))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .unwrap();
+                rows.into_iter().map(|r| r.0).collect()
+            }
+            (None, None) => unreachable!("a store has one pool"),
+        };
+        store.close().await;
+        plan.join("\n")
+    }
+
+    /// An instance's queue is one range of the partial index of the rows
+    /// with work, read in the order it is taken (no sort): a look at it
+    /// costs the work waiting, not every document ever recorded.
+    async fn the_due_queue_is_read_from_its_partial_index(backend: &str) {
+        let plan = plan_of_due_work(backend).await;
+        assert!(plan.contains("documents_due_at"), "{backend}: {plan}");
+        assert!(
+            !plan.contains("Sort") && !plan.contains("TEMP B-TREE"),
+            "{backend}: {plan}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_due_queue_is_read_from_its_partial_index_sqlite() {
+        the_due_queue_is_read_from_its_partial_index("sqlite").await;
+    }
+
+    #[tokio::test]
+    async fn the_due_queue_is_read_from_its_partial_index_postgres() {
+        the_due_queue_is_read_from_its_partial_index("postgres").await;
     }
 }

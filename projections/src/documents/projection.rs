@@ -63,12 +63,12 @@ impl Handler for DocumentsProjection {
     }
 }
 
-/// Rows per `INSERT`: 16 parameters a row stays under SQLite's limit of
+/// Rows per `INSERT`: 17 parameters a row stays under SQLite's limit of
 /// 32,766 and PostgreSQL's of 65,535.
 const ROWS_PER_UPSERT: usize = 500;
 
 /// Columns of a row, in the order [`write_batch`] binds them.
-const COLUMNS: usize = 16;
+const COLUMNS: usize = 17;
 
 /// `INSERT ... ON CONFLICT` of `rows` rows: a row is only replaced by a
 /// higher version (the ids of one statement are distinct: PostgreSQL cannot
@@ -78,7 +78,7 @@ fn upsert_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO documents (id, instance, kind, status, channel_number, erp_number, \
          customer, erp_customer, attempts, last_reason, not_before, version, received_at, \
-         updated_at, refunds_pending, state) VALUES ",
+         updated_at, refunds_pending, due_at, state) VALUES ",
     );
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -96,7 +96,7 @@ fn upsert_sql(rows: usize) -> String {
          last_reason = excluded.last_reason, not_before = excluded.not_before, \
          version = excluded.version, received_at = excluded.received_at, \
          updated_at = excluded.updated_at, refunds_pending = excluded.refunds_pending, \
-         state = excluded.state \
+         due_at = excluded.due_at, state = excluded.state \
          WHERE documents.version < excluded.version",
     );
     sql
@@ -178,6 +178,7 @@ async fn write_batch(view: &DocumentsView, events: &[StoredEvent]) -> Result<(),
                     .bind(v.received_at.map(|t| t.timestamp_millis()))
                     .bind(entry.updated_at.timestamp_millis())
                     .bind(v.refunds_pending)
+                    .bind(v.due_at)
                     .bind(state);
             }
             query.execute(&mut *tx).await?;

@@ -2,7 +2,7 @@
 //! document's aggregate state.
 
 use chrono::{DateTime, Utc};
-use mlc_domain::customer::CustomerDocument;
+use mlc_domain::customer::{CustomerDocument, CustomerDocumentStatus};
 use mlc_domain::order::{OrderDocument, OrderDocumentStatus};
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +27,14 @@ pub(crate) struct RowValues {
     pub not_before: Option<DateTime<Utc>>,
     pub received_at: Option<DateTime<Utc>>,
     pub refunds_pending: i64,
+    /// When the order worker has work on the document: `None` when it has
+    /// none, 0 when the work is due now, else the epoch ms from which it is
+    /// due. The worker's queue is the partial index of the rows with one.
+    pub due_at: Option<i64>,
 }
+
+/// Due now, in [`RowValues::due_at`].
+const DUE_NOW: i64 = 0;
 
 /// The status as the read model and the API spell it (snake case).
 pub(crate) fn order_status(status: OrderDocumentStatus) -> &'static str {
@@ -91,6 +98,17 @@ fn order_values(d: &OrderDocument) -> Option<RowValues> {
             last_reason = refund_reason;
         }
     }
+    let due_at = match status {
+        OrderDocumentStatus::Received
+        | OrderDocumentStatus::CustomerResolved
+        | OrderDocumentStatus::Failed => Some(DUE_NOW),
+        OrderDocumentStatus::RetryScheduled => not_before.map(|t| t.timestamp_millis()),
+        // Its credit notes, if any are pending.
+        OrderDocumentStatus::Posted if !pending.is_empty() => {
+            Some(not_before.map_or(DUE_NOW, |t| t.timestamp_millis()))
+        }
+        OrderDocumentStatus::Posted | OrderDocumentStatus::Parked => None,
+    };
     Some(RowValues {
         status: order_status(status).to_owned(),
         channel_number: Some(order.number.clone()),
@@ -102,12 +120,18 @@ fn order_values(d: &OrderDocument) -> Option<RowValues> {
         not_before,
         received_at: d.received_at(),
         refunds_pending: pending.len() as i64,
+        due_at,
     })
 }
 
 fn customer_values(d: &CustomerDocument) -> Option<RowValues> {
     let status = d.status()?;
     let customer = d.customer()?;
+    let due_at = match status {
+        CustomerDocumentStatus::Pending => Some(DUE_NOW),
+        CustomerDocumentStatus::RetryScheduled => d.not_before().map(|t| t.timestamp_millis()),
+        CustomerDocumentStatus::Synced | CustomerDocumentStatus::Parked => None,
+    };
     Some(RowValues {
         status: status.as_str().to_owned(),
         channel_number: customer.source_id.clone(),
@@ -122,6 +146,7 @@ fn customer_values(d: &CustomerDocument) -> Option<RowValues> {
         not_before: d.not_before(),
         received_at: d.received_at(),
         refunds_pending: 0,
+        due_at,
     })
 }
 
