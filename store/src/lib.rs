@@ -33,5 +33,5 @@ pub use repository::{AnyEventRepository, StoreCqrs};
 pub mod testing;
 
 pub use subscription::{
-    Handler, HandlerError, Subscription, SubscriptionOptions, SubscriptionStatus,
+    Handler, HandlerError, Subscription, SubscriptionOptions, SubscriptionStatus, CHECKPOINT_EVERY,
 };

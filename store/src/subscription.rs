@@ -1,6 +1,6 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry::metrics::Counter;
 use opentelemetry::KeyValue;
@@ -63,6 +63,11 @@ pub struct SubscriptionStatus {
     pub checkpoint: Position,
     /// Events handled since start (including repeats after a failure).
     pub handled: u64,
+    /// Batches handled and flushed since start.
+    pub batches: u64,
+    /// Checkpoint saves since start: fewer than the batches while they keep
+    /// coming (see [`CHECKPOINT_EVERY`]).
+    pub saves: u64,
     /// Handler or store failures since start.
     pub failures: u64,
     /// The most recent failure, while it is not yet overcome.
@@ -114,9 +119,10 @@ impl<H: Handler> Subscription<H> {
     }
 
     /// Runs until `shutdown` is cancelled, then returns the handler. The
-    /// checkpoint is saved for every batch handled; an event being handled
-    /// when `shutdown` fires is left to the checkpoint, and handed again on
-    /// the next start.
+    /// checkpoint is saved after a batch is handled and flushed whenever the
+    /// subscriber has caught up, and at most every [`CHECKPOINT_EVERY`]
+    /// while batches keep coming; an event being handled when `shutdown`
+    /// fires is left to the checkpoint, and handed again on the next start.
     pub async fn run(mut self, shutdown: CancellationToken) -> Result<H, StoreError> {
         let mut checkpoint = self
             .retry_store(&shutdown, |s| s.store.checkpoint(&s.name))
@@ -136,6 +142,9 @@ impl<H: Handler> Subscription<H> {
             shutdown.clone(),
             self.monitor(),
         ));
+        // Handled and flushed, but not saved yet (batches kept coming).
+        let mut flushed = checkpoint;
+        let mut saved_at = Instant::now();
         loop {
             let batch = tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -144,27 +153,49 @@ impl<H: Handler> Subscription<H> {
                     None => break,
                 },
             };
-            let mut handled_to = checkpoint;
+            let mut handled_to = flushed;
             for event in &batch {
                 if !self.handle_until_done(event, handled_to, &shutdown).await {
                     break;
                 }
                 handled_to = event.position;
             }
-            if handled_to == checkpoint {
+            if handled_to == flushed {
                 break; // shut down before the first event of the batch was done
             }
             if !self.flush_until_done(handled_to, &shutdown).await {
                 break;
             }
+            flushed = handled_to;
+            self.update(|s| s.batches += 1);
+            if !incoming.is_empty() && saved_at.elapsed() < CHECKPOINT_EVERY {
+                continue;
+            }
             match self
-                .retry_store(&shutdown, |s| s.store.save_checkpoint(&s.name, handled_to))
+                .retry_store(&shutdown, |s| s.store.save_checkpoint(&s.name, flushed))
                 .await
             {
-                Some(()) => checkpoint = handled_to,
+                Some(()) => checkpoint = flushed,
                 None => break,
             }
-            self.update(|s| s.checkpoint = checkpoint);
+            saved_at = Instant::now();
+            self.update(|s| {
+                s.checkpoint = checkpoint;
+                s.saves += 1;
+            });
+        }
+        if flushed > checkpoint
+            && self
+                .store
+                .save_checkpoint(&self.name, flushed)
+                .await
+                .is_ok()
+        {
+            checkpoint = flushed;
+            self.update(|s| {
+                s.checkpoint = checkpoint;
+                s.saves += 1;
+            });
         }
         reader.abort();
         tracing::info!(subscriber = %self.name, %checkpoint, "subscription stopped");
@@ -197,8 +228,10 @@ impl<H: Handler> Subscription<H> {
                 Err(error) => {
                     self.record_failure(event.position, &*error);
                     // Keep what was done before this event, so a restart
-                    // does not redo it.
+                    // does not redo it: made durable first (a handler may
+                    // buffer its effects until `flush`), then checkpointed.
                     if handled_to > self.status_checkpoint()
+                        && self.handler.flush().await.is_ok()
                         && self
                             .store
                             .save_checkpoint(&self.name, handled_to)
@@ -361,6 +394,12 @@ async fn read_ahead(
         }
     }
 }
+
+/// While batches keep coming, the longest a subscriber goes without saving
+/// its checkpoint: each save is a commit of its own, and under load a save
+/// per batch cost as many commits as the batches. A crash hands again what
+/// was handled since, which handlers take anyway (at least once).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// First look again after a wake-up that found nothing.
 const RECHECK_FIRST: Duration = Duration::from_millis(10);

@@ -151,3 +151,73 @@ async fn a_restart_resumes_after_the_checkpoint_sqlite() {
 async fn a_restart_resumes_after_the_checkpoint_postgres() {
     a_restart_resumes_after_the_checkpoint("postgres").await
 }
+
+/// Takes 5 ms to make each batch durable, longer than a read of the next
+/// one, so that batches queue up.
+#[derive(Clone, Default)]
+struct SlowFlush {
+    recorder: Recorder,
+}
+
+impl Handler for SlowFlush {
+    async fn handle(&mut self, event: &StoredEvent) -> Result<(), HandlerError> {
+        self.recorder.handle(event).await
+    }
+
+    async fn flush(&mut self) -> Result<(), HandlerError> {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        Ok(())
+    }
+}
+
+/// While batches keep coming the checkpoint is saved now and then, not
+/// after every batch (each save is a commit); once the subscriber has
+/// caught up it is saved at once.
+async fn checkpoints_are_saved_now_and_then_under_load_and_at_rest(backend: &str) {
+    let db = TestDatabase::of(backend).await;
+    let store = db.store().await;
+    store.append(&events("load", 700)).await.unwrap();
+    let handler = SlowFlush::default();
+    let shutdown = CancellationToken::new();
+    let subscription = Subscription::new(store.clone(), "steady", handler.clone(), quick());
+    let status = subscription.status();
+    let running = tokio::spawn(subscription.run(shutdown.clone()));
+    handler.recorder.wait_for(700, 30).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.checkpoint("steady").await.unwrap().global < 700 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the checkpoint did not reach the head at rest: {:?}",
+            status.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let s = status.lock().unwrap().clone();
+    assert_eq!(s.batches, 100, "700 events in batches of 7: {s:?}");
+    assert!(
+        s.saves * 4 <= s.batches,
+        "a save per batch or nearly: {s:?}"
+    );
+    assert_eq!(s.checkpoint.global, 700);
+
+    // A crash now hands nothing again; new events are saved once handled.
+    store.append(&events("more", 3)).await.unwrap();
+    handler.recorder.wait_for(703, 10).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.checkpoint("steady").await.unwrap().global < 703 {
+        assert!(tokio::time::Instant::now() < deadline, "not saved at rest");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn checkpoints_are_saved_now_and_then_under_load_and_at_rest_sqlite() {
+    checkpoints_are_saved_now_and_then_under_load_and_at_rest("sqlite").await
+}
+
+#[tokio::test]
+async fn checkpoints_are_saved_now_and_then_under_load_and_at_rest_postgres() {
+    checkpoints_are_saved_now_and_then_under_load_and_at_rest("postgres").await
+}
