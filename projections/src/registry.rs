@@ -134,6 +134,7 @@ impl ProjectionSpec {
     pub async fn reset(&self) -> Result<(), ReadModelError> {
         let db = ReadModelError::db(self.name);
         on_pool!(self.store, pool => {
+            let _turn = self.store.write_turn().await;
             let mut tx = pool.begin().await.map_err(&db)?;
             for table in self.tables {
                 sqlx::query(&format!("DELETE FROM {table}"))

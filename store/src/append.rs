@@ -17,7 +17,7 @@ impl EventStore {
         }
         let result = match &self.inner.pool {
             Pool::Sqlite(pool) => {
-                let _writer = self.inner.sqlite_writer.lock().await;
+                let _turn = self.write_turn().await;
                 append_sqlite(pool, events).await
             }
             Pool::Postgres(pool) => append_postgres(pool, events).await,

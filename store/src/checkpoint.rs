@@ -33,6 +33,7 @@ impl EventStore {
         const UPSERT: &str = "INSERT INTO subscription_checkpoints (subscriber, tx, position, updated_at)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (subscriber) DO UPDATE SET tx = excluded.tx, position = excluded.position, updated_at = excluded.updated_at";
+        let _turn = self.write_turn().await;
         match &self.inner.pool {
             Pool::Sqlite(pool) => {
                 sqlx::query(UPSERT)
@@ -59,6 +60,7 @@ impl EventStore {
     /// Forgets subscriber `name`'s checkpoint, so that it starts over.
     pub async fn reset_checkpoint(&self, name: &str) -> Result<(), StoreError> {
         const DELETE: &str = "DELETE FROM subscription_checkpoints WHERE subscriber = $1";
+        let _turn = self.write_turn().await;
         match &self.inner.pool {
             Pool::Sqlite(pool) => {
                 sqlx::query(DELETE).bind(name).execute(pool).await?;

@@ -60,9 +60,10 @@ pub(crate) struct Inner {
     pub(crate) pool: Pool,
     /// PostgreSQL connections for ordered reads (see [`reader_pool`]).
     pub(crate) reader: Option<PgPool>,
-    /// SQLite takes one writer at a time: appends of this process queue
-    /// here instead of in SQLite's busy handler, which sleeps in steps of
-    /// milliseconds between attempts.
+    /// SQLite takes one writer at a time: this process's writers (appends,
+    /// read models, checkpoints) queue here, in turn, instead of in SQLite's
+    /// busy handler, which sleeps 1, 2, 5, 10... ms between attempts and
+    /// lets a writer that never waited overtake one that did.
     pub(crate) sqlite_writer: tokio::sync::Mutex<()>,
     pub(crate) wake: Wake,
     pub(crate) display_url: String,
@@ -144,6 +145,17 @@ impl EventStore {
         }
     }
 
+    /// This process's turn to write, held until dropped. On SQLite every
+    /// writer of the process takes it before its transaction (the appends
+    /// take it themselves); on PostgreSQL it is no wait at all. Never append
+    /// through this store while holding it: the append waits for the turn.
+    pub async fn write_turn(&self) -> WriteTurn<'_> {
+        match self.inner.pool {
+            Pool::Sqlite(_) => WriteTurn(Some(self.inner.sqlite_writer.lock().await)),
+            Pool::Postgres(_) => WriteTurn(None),
+        }
+    }
+
     /// The database URL with any password removed, for logs.
     pub fn display_url(&self) -> &str {
         &self.inner.display_url
@@ -188,6 +200,18 @@ impl EventStore {
         if let Some(reader) = &self.inner.reader {
             reader.close().await;
         }
+    }
+}
+
+/// A turn to write (see [`EventStore::write_turn`]), given back when dropped.
+#[must_use = "the turn ends when dropped: hold it until the transaction commits"]
+pub struct WriteTurn<'a>(Option<tokio::sync::MutexGuard<'a, ()>>);
+
+impl std::fmt::Debug for WriteTurn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTurn")
+            .field("exclusive", &self.0.is_some())
+            .finish()
     }
 }
 

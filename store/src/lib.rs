@@ -24,7 +24,7 @@ mod subscription;
 mod wake;
 
 pub use command_bus::{CommandBus, CommandBusOptions, CommandBusStats, CommandError, Executed};
-pub use database::{sqlite_url_in, Backend, EventStore, StoreOptions};
+pub use database::{sqlite_url_in, Backend, EventStore, StoreOptions, WriteTurn};
 pub use error::StoreError;
 pub use event::{JsonText, NewEvent, Position, StoredEvent};
 pub use read::EventFilter;

@@ -106,7 +106,10 @@ impl PersistedEventRepository for AnyEventRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        delegate!(self, repo => repo.persist::<A>(events, snapshot_update))?;
+        {
+            let _turn = self.store.write_turn().await;
+            delegate!(self, repo => repo.persist::<A>(events, snapshot_update))?;
+        }
         self.store.notify_appended();
         Ok(())
     }

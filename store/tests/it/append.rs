@@ -236,3 +236,60 @@ async fn a_connection_ended_by_the_server_is_a_transient_error() {
         "an ended connection is transient"
     );
 }
+
+/// On SQLite an append waits while another writer of the process holds the
+/// turn (one queue in the process, not SQLite's busy handler), and so does
+/// a checkpoint save; on PostgreSQL the turn holds nobody up.
+async fn writers_of_one_process_take_turns(backend: &str) {
+    let db = TestDatabase::of(backend).await;
+    let store = db.store().await;
+    let turn = store.write_turn().await;
+    let append = tokio::spawn({
+        let store = store.clone();
+        async move { store.append(&events("queued", 1)).await }
+    });
+    let save = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .save_checkpoint("queued", Position { tx: 1, global: 1 })
+                .await
+        }
+    });
+    if backend == "sqlite" {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(!append.is_finished(), "the append waits for the turn");
+        assert!(
+            !save.is_finished(),
+            "the checkpoint save waits for the turn"
+        );
+        assert_eq!(store.count().await.unwrap(), 0, "nothing written yet");
+        drop(turn);
+    }
+    let wait = std::time::Duration::from_secs(30);
+    tokio::time::timeout(wait, append)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(wait, save)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.count().await.unwrap(), 1);
+    assert_eq!(
+        store.checkpoint("queued").await.unwrap(),
+        Position { tx: 1, global: 1 }
+    );
+}
+
+#[tokio::test]
+async fn writers_of_one_process_take_turns_sqlite() {
+    writers_of_one_process_take_turns("sqlite").await
+}
+
+#[tokio::test]
+async fn writers_of_one_process_take_turns_postgres() {
+    writers_of_one_process_take_turns("postgres").await
+}
