@@ -24,6 +24,7 @@
 //! cargo bench --bench flow                    # full run (a few minutes)
 //! MLC_BENCH_QUICK=1 cargo bench --bench flow  # ~30 s, every figure
 //! MLC_BENCH_ONLY=orders cargo bench --bench flow  # one part (intake|orders), not written
+//! MLC_BENCH_BACKEND=sqlite cargo bench --bench flow  # one backend (sqlite|postgres), not written
 //! ```
 //!
 //! PostgreSQL from `MLC_BENCH_DATABASE_URL` or `MLC_TEST_DATABASE_URL`; every
@@ -168,6 +169,12 @@ async fn run() {
     // `intake` or `orders`: that part alone, printed, not written to the docs.
     let only = std::env::var("MLC_BENCH_ONLY").ok();
     let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    // `sqlite` or `postgres`: that backend alone, printed, not written.
+    let one_backend = std::env::var("MLC_BENCH_BACKEND").ok();
+    let backends: Vec<&str> = ["postgres", "sqlite"]
+        .into_iter()
+        .filter(|b| one_backend.as_deref().is_none_or(|o| o == *b))
+        .collect();
     let sizes = if quick {
         Sizes {
             webhooks: 15_000,
@@ -184,7 +191,10 @@ async fn run() {
             fixed_rate_secs: 10,
             single_appends: 30_000,
             batched_events: 300_000,
-            orders: 1_500,
+            // Seconds of steady state, not a ramp: at 2,000/s, 1,500 orders
+            // took under a second, of which the first orders' trip through
+            // the projection and the worker's first look were a tenth.
+            orders: 6_000,
             slow_orders: 3_200,
             stage_iterations: 200_000,
         }
@@ -211,11 +221,7 @@ async fn run() {
     peaks.end("no-op baseline");
 
     // The intake on each backend, and the store's own append rate.
-    let intake_backends: &[&str] = if part("intake") {
-        &["postgres", "sqlite"]
-    } else {
-        &[]
-    };
+    let intake_backends: &[&str] = if part("intake") { &backends } else { &[] };
     for &backend in intake_backends {
         let label = backend_label(backend);
         let target = if backend == "postgres" {
@@ -323,7 +329,7 @@ async fn run() {
             "Sage 300 sandbox alone, the worker's calls, concurrency {ORDER_CONCURRENCY}: {direct_fast:.0} orders/s; \
              {SAGE_LATENCY_MS} ms on every call: {direct_slow:.0}/s; on the order POST only: {direct_post:.0}/s"
         );
-        for backend in ["postgres", "sqlite"] {
+        for &backend in &backends {
             let label = backend_label(backend);
             let fast = order_flow(backend, sizes.orders, None, &template).await;
             println!("{label} orders, no Sage latency: {}", fast.summary());
@@ -389,7 +395,7 @@ async fn run() {
 
     let peak = peaks.max();
     println!("peak RSS by phase: {}", peaks.summary());
-    for backend in ["postgres", "sqlite"] {
+    for &backend in &backends {
         let (start, peak) = tokio::task::spawn_blocking(move || service_life_peak(backend))
             .await
             .expect("the child ran");
@@ -420,8 +426,8 @@ async fn run() {
 
     let table = render(&rows, &stages, &base, cores, quick);
     println!("\n{table}");
-    if only.is_some() {
-        println!("(MLC_BENCH_ONLY: not written to docs/benchmarks.md)");
+    if only.is_some() || one_backend.is_some() {
+        println!("(MLC_BENCH_ONLY or MLC_BENCH_BACKEND: not written to docs/benchmarks.md)");
         return;
     }
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/benchmarks.md");
@@ -1223,6 +1229,22 @@ async fn control(
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// How many entries the sandbox's control list at `path` has, counted as
+/// the JSON streams in: the list of every order the sandbox holds, as a
+/// `serde_json::Value`, took several times its text in memory, in this
+/// process, and showed as the peak RSS of the service life measured here.
+async fn control_count(http: &reqwest::Client, sandbox: &SandboxProcess, path: &str) -> u64 {
+    let response = http
+        .get(format!("http://{}/_sandbox/{path}", sandbox.addr()))
+        .send()
+        .await
+        .expect("sandbox control route");
+    let status = response.status();
+    let bytes = response.bytes().await.unwrap_or_default();
+    assert!(status.is_success(), "{path}: {status}");
+    serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&bytes).map_or(0, |all| all.len() as u64)
+}
+
 /// `n` orders from webhook to `PostedToErp`: the intake, the CommandBus, the
 /// documents projection, the order worker and the Sage 300 connector, wired
 /// as `src/service.rs` wires them, against a demo sandbox with `fault`.
@@ -1338,16 +1360,7 @@ async fn order_flow(
         println!("  note: {posted_events} PostedToErp events, {posted} documents posted ({} before the clock)", warm.ok);
     }
 
-    let sage_orders = control(
-        &http,
-        &sandbox,
-        reqwest::Method::GET,
-        "sage300/orders",
-        None,
-    )
-    .await
-    .as_array()
-    .map_or(0, |a| a.len() as u64);
+    let sage_orders = control_count(&http, &sandbox, "sage300/orders").await;
     let (calls, busy, each) = counting.totals();
     let sage_calls_per_order = Some(calls as f64 / posted_events.max(1) as f64);
     let erp_time_per_order = busy / posted_events.max(1) as u32;
