@@ -25,6 +25,9 @@
 //! MLC_BENCH_QUICK=1 cargo bench --bench flow  # ~30 s, every figure
 //! MLC_BENCH_ONLY=orders cargo bench --bench flow  # one part (intake|orders), not written
 //! MLC_BENCH_BACKEND=sqlite cargo bench --bench flow  # one backend (sqlite|postgres), not written
+//! MLC_BENCH_SOAK_SECS=600 MLC_BENCH_ONLY=orders MLC_BENCH_BACKEND=sqlite cargo bench --bench flow
+//!   # after the zero-latency flow, the same service keeps taking orders for
+//!   # that long and prints its memory every round; not written
 //! ```
 //!
 //! PostgreSQL from `MLC_BENCH_DATABASE_URL` or `MLC_TEST_DATABASE_URL`; every
@@ -426,8 +429,8 @@ async fn run() {
 
     let table = render(&rows, &stages, &base, cores, quick);
     println!("\n{table}");
-    if only.is_some() || one_backend.is_some() {
-        println!("(MLC_BENCH_ONLY or MLC_BENCH_BACKEND: not written to docs/benchmarks.md)");
+    if only.is_some() || one_backend.is_some() || soak_secs().is_some() {
+        println!("(MLC_BENCH_ONLY, MLC_BENCH_BACKEND or MLC_BENCH_SOAK_SECS: not written to docs/benchmarks.md)");
         return;
     }
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/benchmarks.md");
@@ -1245,6 +1248,48 @@ async fn control_count(http: &reqwest::Client, sandbox: &SandboxProcess, path: &
     serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&bytes).map_or(0, |all| all.len() as u64)
 }
 
+/// `MLC_BENCH_SOAK_SECS`: how long the zero-latency flow's service keeps
+/// taking orders after its measurement.
+fn soak_secs() -> Option<u64> {
+    std::env::var("MLC_BENCH_SOAK_SECS").ok()?.parse().ok()
+}
+
+/// The same service takes rounds of orders, as fast as it posts them, for
+/// `secs` seconds; after each round, the round's rate and the process's
+/// memory: its peak during the round (VmHWM, then reset), its RSS and its
+/// anonymous RSS at the round's end. Memory that grows round after round
+/// with the orders is a leak or an unbounded cache; a level is not.
+async fn soak_run(
+    addr: SocketAddr,
+    documents: &DocumentsView,
+    counting: &CountingErp,
+    template: &OrderTemplate,
+    emails: &[String],
+    mut posted: u64,
+    secs: u64,
+) {
+    const ROUND: u64 = 2_000;
+    let started = Instant::now();
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    println!("  soak: {secs} s of rounds of {ROUND} orders; memory in MiB");
+    while started.elapsed() < Duration::from_secs(secs) {
+        let round = Instant::now();
+        let sent = closed_loop_with(addr, prepare(template, ROUND, emails), CONNECTIONS).await;
+        posted += sent.ok;
+        let (in_view, _) = wait_posted(documents, counting, posted).await;
+        let peak = vm_hwm_mib();
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        println!(
+            "  soak {:>5.0} s: {posted} orders posted ({in_view} in the read model), {:.0}/s this round, {} failed; peak {peak:.0}, RSS {:.0}, anonymous {:.0}",
+            started.elapsed().as_secs_f64(),
+            sent.ok as f64 / round.elapsed().as_secs_f64(),
+            sent.failed,
+            status_mib("VmRSS:"),
+            rss_anon_mib(),
+        );
+    }
+}
+
 /// `n` orders from webhook to `PostedToErp`: the intake, the CommandBus, the
 /// documents projection, the order worker and the Sage 300 connector, wired
 /// as `src/service.rs` wires them, against a demo sandbox with `fault`.
@@ -1339,6 +1384,7 @@ async fn order_flow(
     wait_posted(&documents, &counting, warm.ok).await;
     counting.reset();
     let posted_before = count_events(&store, "PostedToErp").await;
+    let soak = fault.is_none().then(soak_secs).flatten();
     if let Some(fault) = fault {
         control(
             &http,
@@ -1362,6 +1408,19 @@ async fn order_flow(
 
     let sage_orders = control_count(&http, &sandbox, "sage300/orders").await;
     let (calls, busy, each) = counting.totals();
+    if let Some(secs) = soak {
+        let posted_so_far = warm.ok + intake_outcome.ok;
+        soak_run(
+            addr,
+            &documents,
+            &counting,
+            template,
+            &emails,
+            posted_so_far,
+            secs,
+        )
+        .await;
+    }
     let sage_calls_per_order = Some(calls as f64 / posted_events.max(1) as f64);
     let erp_time_per_order = busy / posted_events.max(1) as u32;
 
