@@ -519,8 +519,7 @@ struct PhasePeaks(Vec<(String, f64)>);
 impl PhasePeaks {
     fn end(&mut self, phase: &str) {
         self.0.push((phase.to_owned(), vm_hwm_mib()));
-        // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux).
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        reset_peak();
     }
 
     fn max(&self) -> f64 {
@@ -538,6 +537,11 @@ impl PhasePeaks {
 
 fn rss_anon_mib() -> f64 {
     status_mib("RssAnon:")
+}
+
+/// Resets VmHWM to the current RSS: writing 5 to clear_refs (Linux).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn vm_hwm_mib() -> f64 {
@@ -1214,6 +1218,7 @@ fn woocommerce_connector(sandbox: &SandboxProcess) -> Arc<dyn Storefront> {
     )
 }
 
+/// The answer of the sandbox's control route `path`, as JSON.
 async fn control(
     http: &reqwest::Client,
     sandbox: &SandboxProcess,
@@ -1221,31 +1226,41 @@ async fn control(
     path: &str,
     body: Option<Value>,
 ) -> Value {
+    let text = control_body(http, sandbox, method, path, body).await;
+    serde_json::from_slice(text.as_ref()).unwrap_or(Value::Null)
+}
+
+/// How many entries the sandbox's control list at `path` has, counted
+/// without building them: the list of every order the sandbox holds, as a
+/// `serde_json::Value`, took several times its text in memory, in this
+/// process, and showed as the peak RSS of the service life measured here.
+async fn control_count(http: &reqwest::Client, sandbox: &SandboxProcess, path: &str) -> u64 {
+    let text = control_body(http, sandbox, reqwest::Method::GET, path, None).await;
+    serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(text.as_ref())
+        .map_or(0, |all| all.len() as u64)
+}
+
+/// The body of a successful answer of the sandbox's control route `path`.
+async fn control_body(
+    http: &reqwest::Client,
+    sandbox: &SandboxProcess,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> impl AsRef<[u8]> {
     let mut request = http.request(method, format!("http://{}/_sandbox/{path}", sandbox.addr()));
     if let Some(body) = body {
         request = request.json(&body);
     }
     let response = request.send().await.expect("sandbox control route");
     let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    assert!(status.is_success(), "{path}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-/// How many entries the sandbox's control list at `path` has, counted as
-/// the JSON streams in: the list of every order the sandbox holds, as a
-/// `serde_json::Value`, took several times its text in memory, in this
-/// process, and showed as the peak RSS of the service life measured here.
-async fn control_count(http: &reqwest::Client, sandbox: &SandboxProcess, path: &str) -> u64 {
-    let response = http
-        .get(format!("http://{}/_sandbox/{path}", sandbox.addr()))
-        .send()
-        .await
-        .expect("sandbox control route");
-    let status = response.status();
-    let bytes = response.bytes().await.unwrap_or_default();
-    assert!(status.is_success(), "{path}: {status}");
-    serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&bytes).map_or(0, |all| all.len() as u64)
+    let text = response.bytes().await.unwrap_or_default();
+    assert!(
+        status.is_success(),
+        "{path}: {status} {}",
+        String::from_utf8_lossy(&text)
+    );
+    text
 }
 
 /// `MLC_BENCH_SOAK_SECS`: how long the zero-latency flow's service keeps
@@ -1270,7 +1285,7 @@ async fn soak_run(
 ) {
     const ROUND: u64 = 2_000;
     let started = Instant::now();
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    reset_peak();
     println!("  soak: {secs} s of rounds of {ROUND} orders; memory in MiB");
     while started.elapsed() < Duration::from_secs(secs) {
         let round = Instant::now();
@@ -1278,7 +1293,7 @@ async fn soak_run(
         posted += sent.ok;
         let (in_view, _) = wait_posted(documents, counting, posted).await;
         let peak = vm_hwm_mib();
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        reset_peak();
         println!(
             "  soak {:>5.0} s: {posted} orders posted ({in_view} in the read model), {:.0}/s this round, {} failed; peak {peak:.0}, RSS {:.0}, anonymous {:.0}",
             started.elapsed().as_secs_f64(),
