@@ -793,10 +793,7 @@ impl TaskResult {
 
     /// Open loop: also keeps the worst latency of the requests due in `second`.
     fn note_second(&mut self, second: usize, micros: u64) {
-        if self.worst_by_second.len() <= second {
-            self.worst_by_second.resize(second + 1, 0);
-        }
-        self.worst_by_second[second] = self.worst_by_second[second].max(micros);
+        keep_worst(&mut self.worst_by_second, second, micros);
     }
 
     fn record(&mut self, answer: std::io::Result<(u16, Vec<u8>)>, micros: u64) {
@@ -816,6 +813,14 @@ impl TaskResult {
     }
 }
 
+/// `worst[second]` becomes at least `micros`, growing `worst` as needed.
+fn keep_worst(worst: &mut Vec<u64>, second: usize, micros: u64) {
+    if worst.len() <= second {
+        worst.resize(second + 1, 0);
+    }
+    worst[second] = worst[second].max(micros);
+}
+
 fn merge(requests: u64, elapsed: Duration, results: Vec<TaskResult>) -> Outcome {
     let mut outcome = Outcome {
         requests,
@@ -827,11 +832,8 @@ fn merge(requests: u64, elapsed: Duration, results: Vec<TaskResult>) -> Outcome 
         worst_by_second: Vec::new(),
     };
     for result in results {
-        for (second, worst) in result.worst_by_second.iter().enumerate() {
-            if outcome.worst_by_second.len() <= second {
-                outcome.worst_by_second.resize(second + 1, 0);
-            }
-            outcome.worst_by_second[second] = outcome.worst_by_second[second].max(*worst);
+        for (second, &worst) in result.worst_by_second.iter().enumerate() {
+            keep_worst(&mut outcome.worst_by_second, second, worst);
         }
         outcome.ok += result.ok;
         outcome.failed += result.failed;
