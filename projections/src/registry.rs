@@ -133,8 +133,7 @@ impl ProjectionSpec {
     /// written position, in one transaction (then the checkpoint).
     pub async fn reset(&self) -> Result<(), ReadModelError> {
         let db = ReadModelError::db(self.name);
-        on_pool!(self.store, pool => {
-            let _turn = self.store.write_turn().await;
+        mlc_store::with_write_turn!(self.store, pool => {
             let mut tx = pool.begin().await.map_err(&db)?;
             for table in self.tables {
                 sqlx::query(&format!("DELETE FROM {table}"))

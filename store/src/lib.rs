@@ -23,6 +23,23 @@ mod streams;
 mod subscription;
 mod wake;
 
+/// Runs `$body` holding `$store`'s write turn ([`EventStore::write_turn`]),
+/// with `$pool` bound to the store's pool, whichever backend it is. The
+/// turn ends with `$body`: every write site of a read model or of the
+/// gateway goes through here, so none can forget the turn or hold it past
+/// its transaction.
+#[macro_export]
+macro_rules! with_write_turn {
+    ($store:expr, $pool:ident => $body:expr) => {{
+        let _turn = $store.write_turn().await;
+        match ($store.sqlite_pool(), $store.postgres_pool()) {
+            (Some($pool), _) => $body,
+            (None, Some($pool)) => $body,
+            (None, None) => unreachable!("a store has one pool"),
+        }
+    }};
+}
+
 pub use command_bus::{CommandBus, CommandBusOptions, CommandBusStats, CommandError, Executed};
 pub use database::{sqlite_url_in, Backend, EventStore, StoreOptions, WriteTurn};
 pub use error::StoreError;

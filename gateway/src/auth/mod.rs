@@ -223,8 +223,7 @@ impl TokenStore {
         let now = Utc::now().timestamp_millis();
         const INSERT: &str = "INSERT INTO api_tokens (id, name, role, hash, created_at) \
                               VALUES ($1, $2, $3, $4, $5)";
-        let turn = self.store.write_turn().await;
-        on_pool!(self.store, pool => {
+        mlc_store::with_write_turn!(self.store, pool => {
             sqlx::query(INSERT)
                 .bind(&id)
                 .bind(&name)
@@ -235,7 +234,6 @@ impl TokenStore {
                 .await
                 .map(|_| ())?
         });
-        drop(turn);
         tracing::info!(token_id = %id, token_name = %name, %role, "api token created");
         let info = TokenInfo {
             id,
@@ -268,11 +266,9 @@ impl TokenStore {
         let now = Utc::now().timestamp_millis();
         if last_used_at.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS) {
             const UPDATE: &str = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
-            let turn = self.store.write_turn().await;
-            let updated = on_pool!(self.store, pool => {
+            let updated = mlc_store::with_write_turn!(self.store, pool => {
                 sqlx::query(UPDATE).bind(now).bind(&id).execute(pool).await.map(|_| ())
             });
-            drop(turn);
             if let Err(error) = updated {
                 // Not worth refusing the request for.
                 tracing::warn!(token_id = %id, %error, "cannot record when an api token was last used");
@@ -309,11 +305,9 @@ impl TokenStore {
         let now = Utc::now().timestamp_millis();
         const UPDATE: &str =
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
-        let turn = self.store.write_turn().await;
-        let changed = on_pool!(self.store, pool => {
+        let changed = mlc_store::with_write_turn!(self.store, pool => {
             sqlx::query(UPDATE).bind(now).bind(id).execute(pool).await?.rows_affected()
         });
-        drop(turn);
         let token = self
             .get(id)
             .await?

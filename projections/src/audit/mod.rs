@@ -138,8 +138,7 @@ async fn write_batch(store: &EventStore, events: &[StoredEvent]) -> Result<(), R
         .collect();
     let last = events.last().map(|e| e.position).unwrap_or_default();
     let db = ReadModelError::db(NAME);
-    on_pool!(store, pool => {
-        let _turn = store.write_turn().await;
+    mlc_store::with_write_turn!(store, pool => {
         let mut tx = pool.begin().await.map_err(&db)?;
         for chunk in entries.chunks(1000) {
             let mut insert = sqlx::QueryBuilder::new(

@@ -140,8 +140,7 @@ async fn write_batch(view: &DocumentsView, events: &[StoredEvent]) -> Result<(),
         })?;
         prepared.push((id, entry, values, state));
     }
-    on_pool!(view.store(), pool => {
-        let _turn = view.store().write_turn().await;
+    mlc_store::with_write_turn!(view.store(), pool => {
         let mut tx = pool.begin().await?;
         // PostgreSQL: many rows a statement, one round trip for a batch's
         // documents (not kept prepared: its text differs with every row

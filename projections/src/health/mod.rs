@@ -193,8 +193,7 @@ async fn write_batch(store: &EventStore, events: &[StoredEvent]) -> Result<(), R
          deliveries_rejected = excluded.deliveries_rejected, last_error = excluded.last_error, \
          last_error_at = excluded.last_error_at, last_event_at = excluded.last_event_at";
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    on_pool!(store, pool => {
-        let _turn = store.write_turn().await;
+    mlc_store::with_write_turn!(store, pool => {
         let mut tx = pool.begin().await.map_err(&db)?;
         for (cursors, last_polls, webhooks, r) in &prepared {
             sqlx::query(UPSERT)
